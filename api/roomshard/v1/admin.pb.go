@@ -772,10 +772,12 @@ func (x *ListRoomsResponse) GetUnreachable() []string {
 
 // GetRoomRequest names a room by id, or by namespace and name.
 type GetRoomRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// local answers from the node asked without forwarding (used between nodes).
+	Local         bool `protobuf:"varint,4,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -829,6 +831,13 @@ func (x *GetRoomRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetRoomRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
 }
 
 // GetRoomResponse describes a room and its sockets.
@@ -895,10 +904,12 @@ func (x *GetRoomResponse) GetOwner() string {
 
 // PublishRequest names a room and the message to send to each of its sockets.
 type PublishRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Room          *RoomRef               `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
-	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
-	Binary        bool                   `protobuf:"varint,3,opt,name=binary,proto3" json:"binary,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Room   *RoomRef               `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	Data   []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	Binary bool                   `protobuf:"varint,3,opt,name=binary,proto3" json:"binary,omitempty"`
+	// local answers from the node asked without forwarding (used between nodes).
+	Local         bool `protobuf:"varint,4,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -954,6 +965,13 @@ func (x *PublishRequest) GetBinary() bool {
 	return false
 }
 
+func (x *PublishRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
+}
+
 // PublishResponse says how many sockets the message was sent to.
 type PublishResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1005,8 +1023,10 @@ type CloseSocketsRequest struct {
 	Room      *RoomRef               `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
 	SocketIds []string               `protobuf:"bytes,2,rep,name=socket_ids,json=socketIds,proto3" json:"socket_ids,omitempty"`
 	// code is the WebSocket close code (default 1000).
-	Code          int32  `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Code   int32  `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// local answers from the node asked without forwarding (used between nodes).
+	Local         bool `protobuf:"varint,5,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1069,6 +1089,13 @@ func (x *CloseSocketsRequest) GetReason() string {
 	return ""
 }
 
+func (x *CloseSocketsRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
+}
+
 // CloseSocketsResponse says how many sockets were closed.
 type CloseSocketsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1116,8 +1143,10 @@ func (x *CloseSocketsResponse) GetClosed() int64 {
 
 // DrainShardRequest names the shard to drain.
 type DrainShardRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Shard         string                 `protobuf:"bytes,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Shard string                 `protobuf:"bytes,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	// local answers from the node asked without forwarding (used between nodes).
+	Local         bool `protobuf:"varint,2,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1157,6 +1186,13 @@ func (x *DrainShardRequest) GetShard() string {
 		return x.Shard
 	}
 	return ""
+}
+
+func (x *DrainShardRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
 }
 
 // DrainShardResponse reports the drain's start.
@@ -1594,31 +1630,35 @@ const file_roomshard_v1_admin_proto_rawDesc = "" +
 	"\x11ListRoomsResponse\x12,\n" +
 	"\x05rooms\x18\x01 \x03(\v2\x16.roomshard.v1.RoomInfoR\x05rooms\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12 \n" +
-	"\vunreachable\x18\x03 \x03(\tR\vunreachable\"R\n" +
+	"\vunreachable\x18\x03 \x03(\tR\vunreachable\"h\n" +
 	"\x0eGetRoomRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x83\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05local\x18\x04 \x01(\bR\x05local\"\x83\x01\n" +
 	"\x0fGetRoomResponse\x12*\n" +
 	"\x04room\x18\x01 \x01(\v2\x16.roomshard.v1.RoomInfoR\x04room\x12.\n" +
 	"\asockets\x18\x02 \x03(\v2\x14.roomshard.v1.SocketR\asockets\x12\x14\n" +
-	"\x05owner\x18\x03 \x01(\tR\x05owner\"g\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\"}\n" +
 	"\x0ePublishRequest\x12)\n" +
 	"\x04room\x18\x01 \x01(\v2\x15.roomshard.v1.RoomRefR\x04room\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x16\n" +
-	"\x06binary\x18\x03 \x01(\bR\x06binary\"/\n" +
+	"\x06binary\x18\x03 \x01(\bR\x06binary\x12\x14\n" +
+	"\x05local\x18\x04 \x01(\bR\x05local\"/\n" +
 	"\x0fPublishResponse\x12\x1c\n" +
-	"\tdelivered\x18\x01 \x01(\x03R\tdelivered\"\x8b\x01\n" +
+	"\tdelivered\x18\x01 \x01(\x03R\tdelivered\"\xa1\x01\n" +
 	"\x13CloseSocketsRequest\x12)\n" +
 	"\x04room\x18\x01 \x01(\v2\x15.roomshard.v1.RoomRefR\x04room\x12\x1d\n" +
 	"\n" +
 	"socket_ids\x18\x02 \x03(\tR\tsocketIds\x12\x12\n" +
 	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\".\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05local\x18\x05 \x01(\bR\x05local\".\n" +
 	"\x14CloseSocketsResponse\x12\x16\n" +
-	"\x06closed\x18\x01 \x01(\x03R\x06closed\")\n" +
+	"\x06closed\x18\x01 \x01(\x03R\x06closed\"?\n" +
 	"\x11DrainShardRequest\x12\x14\n" +
-	"\x05shard\x18\x01 \x01(\tR\x05shard\"*\n" +
+	"\x05shard\x18\x01 \x01(\tR\x05shard\x12\x14\n" +
+	"\x05local\x18\x02 \x01(\bR\x05local\"*\n" +
 	"\x12DrainShardResponse\x12\x14\n" +
 	"\x05rooms\x18\x01 \x01(\x03R\x05rooms\"2\n" +
 	"\x12NewUniqueIdRequest\x12\x1c\n" +
