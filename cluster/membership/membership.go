@@ -391,3 +391,10 @@ func (d *delegate) queue(kind string, n *memberlist.Node) {
 	d.mu.Unlock()
 	(*Membership)(d).signal()
 }
+
+// GossipAddr is the address peers use to reach this node's gossip, with the
+// real port when the bind port was 0.
+func (m *Membership) GossipAddr() string {
+	n := m.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
