@@ -45,8 +45,13 @@ func eventProto(ev membership.Event) *roomshardv1.WatchClusterResponse {
 	if ev.Kind == "ring" {
 		return ringEvent(ev.Ring, ev.At)
 	}
+	m := memberProto(ev.Member)
+	if ev.Kind == "leave" {
+		// memberlist does not tell a graceful leave from a death here.
+		m.Health = "left"
+	}
 	return &roomshardv1.WatchClusterResponse{
-		Event:    &roomshardv1.WatchClusterResponse_Member{Member: &roomshardv1.MemberChanged{Kind: ev.Kind, Member: memberProto(ev.Member)}},
+		Event:    &roomshardv1.WatchClusterResponse_Member{Member: &roomshardv1.MemberChanged{Kind: ev.Kind, Member: m}},
 		AtUnixMs: ev.At.UnixMilli(),
 	}
 }
