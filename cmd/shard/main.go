@@ -1,0 +1,55 @@
+// Command shard runs rooms: it joins a roomshard cluster as role shard and
+// serves the gateways' room streams and the admin API. See SPEC §1 for its
+// flags; each is also read from ROOMSHARD_<FLAG>.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/roomshard/roomshard/cluster/ops"
+	"github.com/roomshard/roomshard/shard/server"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg, err := server.ParseConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		server.Usage(os.Stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	logger, err := ops.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shard:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("starting shard", "err", err)
+		return 1
+	}
+	<-ctx.Done()
+	stop() // a second signal kills the process at once
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ops.DefaultShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Error("shutting down", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,94 @@
+package shard
+
+import (
+	"context"
+	"time"
+
+	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+)
+
+// Event kinds, as they appear in logs and metrics.
+const (
+	evConnect = "connect"
+	evMessage = "message"
+	evClose   = "close"
+	evError   = "error"
+	evAlarm   = "alarm"
+)
+
+// event is one run of room code. Everything the handler sends is kept in
+// its outbox; after the handler returns, commit makes the event's storage
+// writes durable and only then release hands the outbox to the gateway
+// streams (Durable Objects' output gate).
+type event struct {
+	kind    string
+	ctx     context.Context
+	sock    *socket // the socket the event is about; nil for alarms
+	started time.Time
+	outbox  []linkFrames
+	// Issue 3: the event's storage transaction (buffered writes) lives
+	// here; State.Storage reads and writes through it.
+}
+
+// linkFrames is the part of an outbox bound for one gateway stream.
+type linkFrames struct {
+	l      *link
+	frames []*roomshardv1.ShardFrame
+}
+
+func (e *event) push(l *link, f *roomshardv1.ShardFrame) {
+	for i := range e.outbox {
+		if e.outbox[i].l == l {
+			e.outbox[i].frames = append(e.outbox[i].frames, f)
+			return
+		}
+	}
+	e.outbox = append(e.outbox, linkFrames{l: l, frames: []*roomshardv1.ShardFrame{f}})
+}
+
+// pushFront puts f before the frames already queued for l.
+func (e *event) pushFront(l *link, f *roomshardv1.ShardFrame) {
+	for i := range e.outbox {
+		if e.outbox[i].l == l {
+			e.outbox[i].frames = append([]*roomshardv1.ShardFrame{f}, e.outbox[i].frames...)
+			return
+		}
+	}
+	e.push(l, f)
+}
+
+// commit makes the event's storage writes durable. It runs after the
+// handler returned (also when it failed: like Durable Objects, writes made
+// before an error still commit) and before release.
+//
+// Issue 3 hook: commit the event's transaction here, fenced by the room's
+// lease; on error, discard the outbox (nothing the handler sent may reach
+// a client) and reset the room object.
+func (r *room) commit(ev *event) error {
+	_ = ev
+	return nil
+}
+
+// release hands the outbox to the gateway streams, one Send per stream so
+// the stream writer can put the whole event in one gRPC message.
+func (r *room) release(ev *event) {
+	for _, lf := range ev.outbox {
+		if !lf.l.gone {
+			lf.l.out.Send(lf.frames...)
+		}
+	}
+	ev.outbox = nil
+}
+
+// emit queues f for l: in the current event's outbox, or at once outside
+// events (admin operations, which run no room code and write nothing).
+func (r *room) emit(l *link, f *roomshardv1.ShardFrame) {
+	if l.gone {
+		return
+	}
+	if r.cur != nil {
+		r.cur.push(l, f)
+		return
+	}
+	l.out.Send(f)
+}

@@ -1,0 +1,260 @@
+package shard
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+	"github.com/roomshard/roomshard/cluster/ring"
+	"github.com/roomshard/roomshard/cluster/roomid"
+)
+
+// HostConfig configures a Host. Zero fields take the defaults documented
+// on each.
+type HostConfig struct {
+	// Node is this shard's cluster name, as it appears on the ring. Required.
+	Node string
+	// Namespaces binds each namespace to its class (see Bind). Required.
+	Namespaces map[string]Class
+	// Ring returns the shard's current view of the ring; a room is accepted
+	// only while it names Node as the owner. Required.
+	Ring func() *ring.Ring
+	// SetState gossips this node's state; Drain uses it. Default: none.
+	SetState func(ctx context.Context, state roomshardv1.MemberState) error
+	// HibernateAfter is the idle time after which a hibernatable room's
+	// object is evicted while its sockets stay. Default 10s; negative never.
+	HibernateAfter time.Duration
+	// InboxSize bounds each room's queue of pending events; a full inbox
+	// makes gateway streams wait (gRPC flow control). Default 256.
+	InboxSize int
+	// Logger receives room errors. Default slog.Default().
+	Logger *slog.Logger
+	// Metrics receives runtime metrics. Default: none.
+	Metrics *Metrics
+}
+
+func (c *HostConfig) ensureDefaults() {
+	if c.HibernateAfter == 0 {
+		c.HibernateAfter = 10 * time.Second
+	}
+	if c.InboxSize <= 0 {
+		c.InboxSize = 256
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Host runs the active rooms of one shard node. It is safe for concurrent use.
+type Host struct {
+	cfg      HostConfig
+	ctx      context.Context // handlers' context; cancelled by Close
+	cancel   context.CancelFunc
+	draining atomic.Bool
+	wg       sync.WaitGroup // room goroutines
+
+	// protects rooms, closed and every room's pending
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+}
+
+// NewHost returns a Host with no rooms.
+func NewHost(cfg HostConfig) (*Host, error) {
+	cfg.ensureDefaults()
+	if cfg.Node == "" || cfg.Ring == nil || len(cfg.Namespaces) == 0 {
+		return nil, fmt.Errorf("%w: host needs a node name, a ring and namespaces", ErrBadBinding)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}, nil
+}
+
+// Node is the shard's name.
+func (h *Host) Node() string { return h.cfg.Node }
+
+// RoomCount is how many rooms the host holds.
+func (h *Host) RoomCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rooms)
+}
+
+// resolved is a checked room reference.
+type resolved struct {
+	id, ns, name string
+	class        Class
+}
+
+// resolve checks a room reference: a bound namespace and a valid name
+// (whose id, if given too, must match) or a valid id.
+func (h *Host) resolve(ref *roomshardv1.RoomRef) (resolved, error) {
+	ns := ref.GetNamespace()
+	class, ok := h.cfg.Namespaces[ns]
+	if !ok {
+		return resolved{}, fmt.Errorf("%w: %q", ErrUnknownNamespace, ns)
+	}
+	id, name := ref.GetId(), ref.GetName()
+	if name != "" {
+		if err := roomid.CheckName(name); err != nil {
+			return resolved{}, fmt.Errorf("%w: %w", ErrBadRoom, err)
+		}
+		want := roomid.FromName(ns, name)
+		if id != "" && id != want {
+			return resolved{}, fmt.Errorf("%w: id %q is not room %q of namespace %q", ErrBadRoom, id, name, ns)
+		}
+		id = want
+	} else if err := roomid.CheckID(id); err != nil {
+		return resolved{}, fmt.Errorf("%w: %w", ErrBadRoom, err)
+	}
+	return resolved{id: id, ns: ns, name: name, class: class}, nil
+}
+
+// redirect returns nil when this shard's ring gives id to this shard, else
+// the owner the ring names (empty when the ring is empty).
+func (h *Host) redirect(id string) *roomshardv1.Redirect {
+	rg := h.cfg.Ring()
+	owner, ok := rg.Owner(id)
+	if ok && owner.Name == h.cfg.Node {
+		return nil
+	}
+	rd := &roomshardv1.Redirect{Owner: owner.Name, OwnerGrpcAddr: owner.Addr, RingVersion: rg.Version()}
+	if ok {
+		rd.Reason = fmt.Sprintf("room is owned by %s", owner.Name)
+	} else {
+		rd.Reason = "no active shard on the ring"
+	}
+	h.cfg.Metrics.redirected()
+	return rd
+}
+
+// Open attaches a gateway stream to a room, activating the room if needed.
+// out receives the room's frames for that gateway, starting with
+// RoomOpened. It returns a Redirect instead when this shard's ring gives
+// the room to another shard. Errors wrap ErrUnknownNamespace, ErrBadRoom,
+// ErrBadFrame or ErrClosed.
+func (h *Host) Open(ctx context.Context, open *roomshardv1.OpenRoom, out Outbound) (*Conn, *roomshardv1.Redirect, error) {
+	if open.GetGateway() == "" {
+		return nil, nil, fmt.Errorf("%w: OpenRoom names no gateway", ErrBadFrame)
+	}
+	ref, err := h.resolve(open.GetRoom())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range open.GetSockets() {
+		if err := checkAnnouncedSocket(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	if rd := h.redirect(ref.id); rd != nil {
+		return nil, rd, nil
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	r := h.rooms[ref.id]
+	if r == nil {
+		r = newRoom(h, ref.id, ref.ns, ref.name, ref.class)
+		h.rooms[ref.id] = r
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			r.run()
+		}()
+		h.cfg.Metrics.addRooms(1)
+	}
+	r.pending++
+	h.mu.Unlock()
+
+	l := newLink(open.GetGateway(), out)
+	if err := r.enqueue(ctx, func() { r.attach(l, open) }); err != nil {
+		h.mu.Lock()
+		r.pending--
+		h.mu.Unlock()
+		return nil, nil, err
+	}
+	h.cfg.Metrics.streamOpened()
+	return &Conn{r: r, l: l}, nil, nil
+}
+
+// CountConnections returns a room's socket count across every gateway (0
+// when this shard holds no such room), or a Redirect when this shard does
+// not own it.
+func (h *Host) CountConnections(ref *roomshardv1.RoomRef) (int64, *roomshardv1.Redirect, error) {
+	res, err := h.resolve(ref)
+	if err != nil {
+		return 0, nil, err
+	}
+	if rd := h.redirect(res.id); rd != nil {
+		return 0, rd, nil
+	}
+	if r := h.room(res.id); r != nil {
+		return r.nSockets.Load(), nil, nil
+	}
+	return 0, nil, nil
+}
+
+func (h *Host) room(id string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[id]
+}
+
+// retire removes a room without streams, unless an attach is on its way.
+// Called by the room's goroutine, which exits when it returns true.
+func (h *Host) retire(r *room) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.pending > 0 {
+		return false
+	}
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+		h.cfg.Metrics.addRooms(-1)
+	}
+	return true
+}
+
+// forget removes a stopped room.
+func (h *Host) forget(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+		h.cfg.Metrics.addRooms(-1)
+	}
+}
+
+// Close stops every room: each gateway stream gets RoomMoving and ends, so
+// gateways re-open the rooms elsewhere; no close handlers run. New streams
+// are refused. It waits for the rooms' goroutines until ctx ends, then
+// cancels the handlers' context.
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.signalStop("shard shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	defer h.cancel() // unblocks handlers still waiting on their context
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("shard: stopping rooms: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,81 @@
+package shard
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the runtime's Prometheus metrics. A nil *Metrics records
+// nothing. Safe for concurrent use.
+type Metrics struct {
+	rooms     prometheus.Gauge
+	sockets   prometheus.Gauge
+	events    *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	opens     prometheus.Counter
+	redirects prometheus.Counter
+}
+
+// NewMetrics creates the runtime's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		rooms: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomshard_shard_rooms_active", Help: "Rooms held by this shard (running or hibernated).",
+		}),
+		sockets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomshard_shard_sockets", Help: "Client sockets in the rooms of this shard.",
+		}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomshard_shard_events_total", Help: "Room events handled, by kind and result (ok, error).",
+		}, []string{"kind", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "roomshard_shard_handler_seconds", Help: "Time to run an event: handler, commit and release.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 4, 10),
+		}, []string{"kind"}),
+		opens: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomshard_shard_stream_opens_total", Help: "Gateway room streams accepted.",
+		}),
+		redirects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomshard_shard_redirects_total", Help: "Room streams and counts redirected to another shard.",
+		}),
+	}
+	reg.MustRegister(m.rooms, m.sockets, m.events, m.latency, m.opens, m.redirects)
+	return m
+}
+
+func (m *Metrics) addRooms(d float64) {
+	if m != nil {
+		m.rooms.Add(d)
+	}
+}
+
+func (m *Metrics) addSockets(d int64) {
+	if m != nil {
+		m.sockets.Add(float64(d))
+	}
+}
+
+func (m *Metrics) observeEvent(kind string, ok bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if !ok {
+		result = "error"
+	}
+	m.events.WithLabelValues(kind, result).Inc()
+	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+func (m *Metrics) streamOpened() {
+	if m != nil {
+		m.opens.Inc()
+	}
+}
+
+func (m *Metrics) redirected() {
+	if m != nil {
+		m.redirects.Inc()
+	}
+}

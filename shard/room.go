@@ -1,0 +1,269 @@
+package shard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+)
+
+// retireRecheck is how often a room without gateway streams checks again
+// whether it can stop (an attach may have been announced but abandoned).
+const retireRecheck = time.Second
+
+// room is one active room: an actor. Its goroutine (run) owns every field
+// below the "actor-owned" line; other goroutines reach it only through
+// inbox. The hibernatable part is obj: the runtime keeps reg, the
+// auto-response and the State while obj is evicted.
+type room struct {
+	h     *Host
+	id    string
+	ns    string
+	name  string
+	class Class
+	log   *slog.Logger
+	inbox chan func()
+	stop  chan struct{} // closed by signalStop
+	done  chan struct{} // closed when run returns
+
+	stopOnce   sync.Once
+	stopReason string // written before stop is closed
+
+	// pending counts attaches queued but not yet run; protected by h.mu.
+	pending int
+
+	// Read by admin without asking the actor.
+	nSockets   atomic.Int64
+	nGateways  atomic.Int32
+	hibernated atomic.Bool
+
+	// actor-owned
+	reg      *registry
+	state    *State
+	obj      Room   // nil before the first event and after eviction
+	cur      *event // the running event, nil between events
+	autoReq  string
+	autoResp string
+	idle     *time.Timer // hibernation: fires after HibernateAfter without events
+	recheck  *time.Timer
+	// Issue 3: alarm *time.Timer, armed by State.Storage().SetAlarm and
+	// selected on in run, firing r.onAlarm.
+	lastSockets int64 // what the sockets gauge holds for this room
+	activateErr error
+}
+
+func newRoom(h *Host, id, ns, name string, class Class) *room {
+	r := &room{
+		h: h, id: id, ns: ns, name: name, class: class,
+		log:   h.cfg.Logger.With("room", id, "namespace", ns),
+		inbox: make(chan func(), h.cfg.InboxSize),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+		reg:   newRegistry(),
+	}
+	r.state = &State{r: r}
+	r.hibernated.Store(true)
+	return r
+}
+
+// run is the room's goroutine.
+func (r *room) run() {
+	defer close(r.done)
+	r.idle = time.NewTimer(time.Hour)
+	r.idle.Stop()
+	r.recheck = time.NewTimer(retireRecheck)
+	defer r.idle.Stop()
+	defer r.recheck.Stop()
+	if err := r.activate(); err != nil {
+		// attach refuses every stream; the room retires once none is pending.
+		r.log.Error("activating room", "err", err)
+		r.activateErr = err
+	}
+	for {
+		select {
+		case fn := <-r.inbox:
+			fn()
+		case <-r.idle.C:
+			r.hibernate()
+		case <-r.recheck.C:
+		case <-r.stop:
+			r.moveAway(r.stopReason)
+			r.publishStats()
+			r.h.forget(r)
+			return
+		}
+		r.publishStats()
+		if len(r.reg.links) == 0 {
+			if r.h.retire(r) {
+				return
+			}
+			r.recheck.Reset(retireRecheck)
+		}
+	}
+}
+
+// activate prepares the room before its first event.
+//
+// Issue 3 hook: take the room's fenced storage lease here and load its
+// alarm; a shard that cannot take the lease must not run the room.
+func (r *room) activate() error { return nil }
+
+// signalStop asks the room to stop and hand its sockets back to the
+// gateways (RoomMoving). Safe to call from any goroutine, more than once.
+func (r *room) signalStop(reason string) {
+	r.stopOnce.Do(func() {
+		r.stopReason = reason
+		close(r.stop)
+	})
+}
+
+// enqueue hands fn to the room's goroutine, waiting while the inbox is full.
+func (r *room) enqueue(ctx context.Context, fn func()) error {
+	select {
+	case r.inbox <- fn:
+		return nil
+	case <-r.done:
+		return ErrRoomStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ask runs fn on the room's goroutine and waits until it has run.
+func (r *room) ask(ctx context.Context, fn func()) error {
+	ran := make(chan struct{})
+	if err := r.enqueue(ctx, func() { fn(); close(ran) }); err != nil {
+		return err
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.done:
+		select {
+		case <-ran:
+			return nil
+		default:
+			return ErrRoomStopped
+		}
+	}
+}
+
+// dispatch runs one event: fn with the room object, then finish (runtime
+// bookkeeping that may still send), commit, and release of the outbox.
+func (r *room) dispatch(kind string, s *socket, fn func(context.Context, Room) error, finish func()) {
+	ev := &event{kind: kind, ctx: r.h.ctx, sock: s, started: time.Now()}
+	r.cur = ev
+	err := r.invoke(ev, fn)
+	if err != nil {
+		r.fail(ev, err)
+	}
+	if finish != nil {
+		finish()
+	}
+	if cerr := r.commit(ev); cerr != nil {
+		r.log.Error("committing event", "event", kind, "err", cerr)
+		ev.outbox = nil
+	}
+	r.release(ev)
+	r.cur = nil
+	r.h.cfg.Metrics.observeEvent(kind, err == nil, time.Since(ev.started))
+	if r.class.Hibernatable && r.h.cfg.HibernateAfter > 0 {
+		r.idle.Reset(r.h.cfg.HibernateAfter)
+	}
+}
+
+// invoke calls fn, building the room object first if needed, and turns a
+// panic into an error.
+func (r *room) invoke(ev *event, fn func(context.Context, Room) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, p)
+			r.log.Error("room code panicked", "event", ev.kind, "socket", socketID(ev.sock), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	if r.obj == nil {
+		obj := r.class.New(r.state)
+		if obj == nil {
+			return fmt.Errorf("shard: class %q constructor returned nil", r.class.Name)
+		}
+		r.obj = obj
+	}
+	return fn(ev.ctx, r.obj)
+}
+
+// fail closes the event's socket: with the code of a *CloseError, else 1011.
+func (r *room) fail(ev *event, err error) {
+	var ce *CloseError
+	if errors.As(err, &ce) && checkClose(ce.Code, ce.Reason) == nil {
+		if ev.sock != nil {
+			r.closeSocket(ev.sock, ce.Code, ce.Reason)
+		}
+		return
+	}
+	if !errors.Is(err, ErrPanic) {
+		r.log.Error("room handler failed", "event", ev.kind, "socket", socketID(ev.sock), "err", err)
+	}
+	if ev.sock != nil {
+		r.closeSocket(ev.sock, CloseInternalError, closeReasonRoomFail)
+	}
+}
+
+func socketID(s *socket) string {
+	if s == nil {
+		return ""
+	}
+	return s.id
+}
+
+// closeSocket takes s out of the room and tells its gateway to close it.
+func (r *room) closeSocket(s *socket, code int, reason string) {
+	switch s.state {
+	case sockClosed:
+		return
+	case sockOpen:
+		r.reg.remove(s)
+	}
+	s.state = sockClosed
+	r.emit(s.link, closeFrame(s.id, code, reason))
+}
+
+// hibernate evicts the room object; the registry stays.
+func (r *room) hibernate() {
+	if r.obj == nil || !r.class.Hibernatable {
+		return
+	}
+	r.obj = nil
+	r.log.Debug("room hibernated", "sockets", r.reg.len())
+}
+
+// moveAway ends every gateway stream with RoomMoving: the sockets stay open
+// at their gateways, which re-open the room where their ring says.
+func (r *room) moveAway(reason string) {
+	for _, l := range r.reg.links {
+		l.gone = true
+		l.out.Send(&roomshardv1.ShardFrame{Frame: &roomshardv1.ShardFrame_Moving{Moving: &roomshardv1.RoomMoving{Reason: reason}}})
+		l.out.Close(nil)
+	}
+	r.reg = newRegistry()
+	r.obj = nil
+}
+
+// publishStats updates what admin and metrics read without the actor.
+func (r *room) publishStats() {
+	n := int64(r.reg.len())
+	r.nSockets.Store(n)
+	r.nGateways.Store(int32(len(r.reg.links)))
+	r.hibernated.Store(r.obj == nil)
+	if n != r.lastSockets {
+		r.h.cfg.Metrics.addSockets(n - r.lastSockets)
+		r.lastSockets = n
+	}
+}

@@ -1,0 +1,10 @@
+package server
+
+import "errors"
+
+var (
+	// ErrConfig reports an invalid shard configuration.
+	ErrConfig = errors.New("shard: invalid configuration")
+	// ErrSlowGateway ends a gateway stream whose send queue overflowed.
+	ErrSlowGateway = errors.New("shard: gateway stream cannot keep up; send queue full")
+)
