@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,7 +28,7 @@ func runMembers(ctx context.Context, e *env, args []string) error {
 	t := newTable(e.stdout)
 	row(t, "NAME", "ROLE", "STATE", "HEALTH", "GRPC", "HTTP", "GOSSIP", "NAMESPACES")
 	for _, m := range resp.Members {
-		row(t, m.Name, roleWord(m.Role), stateWord(m.State), m.Health, orDash(m.GrpcAddr), orDash(m.HttpAddr), orDash(m.GossipAddr), list(m.Namespaces))
+		row(t, m.Name, roleWord(m.Role), stateWord(m.State), m.Health, orDash(m.GrpcAddr), orDash(m.HttpAddr), orDash(m.GossipAddr), bindings(m.Namespaces))
 	}
 	return t.Flush()
 }
@@ -103,4 +104,17 @@ func watchLine(e *env, ev *roomshardv1.WatchClusterResponse) error {
 		_, err = fmt.Fprintf(e.stdout, "%s  %-6s  %s  %s  %s  %s  grpc %s\n", at, mc.Kind, m.GetName(), roleWord(m.GetRole()), stateWord(m.GetState()), m.GetHealth(), orDash(m.GetGrpcAddr()))
 	}
 	return err
+}
+
+// bindings shows "ns=class" bindings, shortened to "ns" where the class
+// has the namespace's name (the built-ins).
+func bindings(b []string) string {
+	out := make([]string, 0, len(b))
+	for _, x := range b {
+		if ns, class, ok := strings.Cut(x, "="); ok && ns == class {
+			x = ns
+		}
+		out = append(out, x)
+	}
+	return list(out)
 }
