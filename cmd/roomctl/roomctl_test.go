@@ -246,7 +246,9 @@ func TestCommands(t *testing.T) {
 			out := &syncBuffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan int, 1)
-			go func() { done <- run(ctx, []string{"watch", "-o", format}, out, out, func(k string) string { return env[k] }) }()
+			go func() {
+				done <- run(ctx, []string{"watch", "-o", format}, out, out, func(k string) string { return env[k] })
+			}()
 			admintest.WaitFor(t, 5*time.Second, func() error {
 				if !strings.Contains(out.String(), "ring") {
 					return fmt.Errorf("no initial ring event yet: %q", out.String())
