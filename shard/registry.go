@@ -48,13 +48,13 @@ type socket struct {
 
 func (s *socket) proto() *roomshardv1.Socket {
 	p := &roomshardv1.Socket{
-		Id:                 s.id,
-		Tags:               slices.Clone(s.tags),
-		Attachment:         slices.Clone(s.attachment),
-		ConnectedAtUnixMs:  s.connectedAt.UnixMilli(),
-		Identity:           s.identity,
-		Gateway:            s.link.gateway,
-		Accepted:           s.accepted,
+		Id:                s.id,
+		Tags:              slices.Clone(s.tags),
+		Attachment:        slices.Clone(s.attachment),
+		ConnectedAtUnixMs: s.connectedAt.UnixMilli(),
+		Identity:          s.identity,
+		Gateway:           s.link.gateway,
+		Accepted:          s.accepted,
 	}
 	if !s.lastAuto.IsZero() {
 		p.LastAutoResponseUnixMs = s.lastAuto.UnixMilli()

@@ -211,4 +211,3 @@ func leaveTimeout(ctx context.Context) time.Duration {
 	}
 	return d
 }
-
