@@ -23,7 +23,8 @@ type Member struct {
 	Name       string
 	GossipAddr string
 	Meta       *roomshardv1.NodeMeta
-	// Health is "alive" or "suspect"; dead and left nodes are not members.
+	// Health is "alive"; dead and left nodes are not members. (memberlist
+	// does not report suspicion through its event delegate.)
 	Health string
 }
 
@@ -63,8 +64,12 @@ type Membership struct {
 	stop chan struct{}
 	done sync.WaitGroup
 
-	// protects pending and subs
-	mu      sync.Mutex
+	// protects nodes, pending and subs
+	mu sync.Mutex
+	// nodes is this node's copy of memberlist's members, taken inside
+	// memberlist's event callbacks: memberlist mutates the *Node values
+	// that Members() returns without holding a lock we could take.
+	nodes   map[string]Member
 	pending []Event
 	subs    map[chan Event]struct{}
 }
@@ -80,7 +85,8 @@ func Start(ctx context.Context, cfg Config) (*Membership, error) {
 		cfg:  cfg,
 		kick: make(chan struct{}, 1),
 		stop: make(chan struct{}),
-		subs: make(map[chan Event]struct{}),
+		subs:  make(map[chan Event]struct{}),
+		nodes: make(map[string]Member),
 	}
 	m.meta.Store(&roomshardv1.NodeMeta{
 		Role:        cfg.Role,
@@ -212,11 +218,15 @@ func (m *Membership) signal() {
 
 // rebuild reads memberlist's members and swaps in a new snapshot.
 func (m *Membership) rebuild() {
-	nodes := m.ml.Members()
+	m.mu.Lock()
+	nodes := make([]Member, 0, len(m.nodes))
+	for _, mem := range m.nodes {
+		nodes = append(nodes, mem)
+	}
+	m.mu.Unlock()
 	s := &snapshot{byName: make(map[string]Member, len(nodes)), namespaces: map[string]string{}}
 	var shards []ring.Node
-	for _, n := range nodes {
-		mem := toMember(n)
+	for _, mem := range nodes {
 		s.members = append(s.members, mem)
 		s.byName[mem.Name] = mem
 		if mem.Meta.GetRole() == roomshardv1.Role_ROLE_SHARD {
@@ -264,11 +274,7 @@ func cutBinding(b string) (string, string, bool) {
 func toMember(n *memberlist.Node) Member {
 	meta := &roomshardv1.NodeMeta{}
 	_ = proto.Unmarshal(n.Meta, meta) // a peer with bad meta shows with empty meta
-	health := "alive"
-	if n.State == memberlist.StateSuspect {
-		health = "suspect"
-	}
-	return Member{Name: n.Name, GossipAddr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: meta, Health: health}
+	return Member{Name: n.Name, GossipAddr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: meta, Health: "alive"}
 }
 
 // Name is this node's name.
@@ -385,9 +391,16 @@ func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.queue("join", n) }
 func (d *delegate) NotifyLeave(n *memberlist.Node)  { d.queue("leave", n) }
 func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.queue("update", n) }
 
+// queue copies n while memberlist still holds its lock on it.
 func (d *delegate) queue(kind string, n *memberlist.Node) {
+	mem := toMember(n)
 	d.mu.Lock()
-	d.pending = append(d.pending, Event{Kind: kind, Member: toMember(n), At: time.Now()})
+	if kind == "leave" {
+		delete(d.nodes, mem.Name)
+	} else {
+		d.nodes[mem.Name] = mem
+	}
+	d.pending = append(d.pending, Event{Kind: kind, Member: mem, At: time.Now()})
 	d.mu.Unlock()
 	(*Membership)(d).signal()
 }
