@@ -82,9 +82,9 @@ func Start(ctx context.Context, cfg Config) (*Membership, error) {
 		return nil, ErrNoName
 	}
 	m := &Membership{
-		cfg:  cfg,
-		kick: make(chan struct{}, 1),
-		stop: make(chan struct{}),
+		cfg:   cfg,
+		kick:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
 		subs:  make(map[chan Event]struct{}),
 		nodes: make(map[string]Member),
 	}
