@@ -1,0 +1,24 @@
+// Package gateway is the roomshard gateway process: it terminates client
+// WebSockets and HTTP, joins the cluster as role gateway, and routes each room
+// to the one shard that owns it over a ShardService.Room stream.
+//
+// It owns:
+//   - Config and ParseConfig (SPEC §1 gateway flags, ROOMSHARD_* env);
+//   - the HTTP routes of SPEC §2, the origin check and the demo page;
+//   - client sockets: one reader (the HTTP handler goroutine) and one writer
+//     goroutine per socket with a bounded send queue (overflow closes 1013);
+//   - room actors: one goroutine per room with local sockets, owning the
+//     room's socket state (tags, attachments, auto-response) and its single
+//     room stream, which it re-opens on redirects, moves and shard failures
+//     while buffering client frames in order;
+//   - a cache of gRPC client connections to shards, shared by all rooms;
+//   - the node's metrics, membership, gRPC server (admin) and ops endpoints.
+//
+// Goroutine safety: a Gateway's exported methods are safe for concurrent
+// use. Inside, a room's state is touched only by its actor goroutine; other
+// goroutines talk to it by posting closures to its inbox. A client's send
+// queue is guarded by its own mutex and may be fed from any goroutine.
+//
+// Lock order: rooms.mu may be held while taking client.mu (never the other
+// way round); no lock is held while posting to an actor.
+package gateway

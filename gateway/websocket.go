@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+)
+
+// readBufferSize is each connection's read buffer. Small, because idle
+// connections dominate; a large message is read through it in pieces.
+const readBufferSize = 1024
+
+// newUpgrader returns the gateway's upgrader. The origin is checked before
+// Upgrade (so the 403 has our body); writes bypass gorilla's write buffer
+// (see frame), so the pool only serves the handshake.
+func newUpgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:   readBufferSize,
+		WriteBufferSize:  256,
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}
+}
+
+// serveSocket runs one client WebSocket in ref's room: it is the reader;
+// it starts the writer and waits for it, so both end before it returns.
+func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *roomshardv1.RoomRef) {
+	rm, err := g.rooms.acquire(ref)
+	if err != nil {
+		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer g.rooms.release(rm)
+	conn, err := g.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered the request
+	}
+	c := newClient(uuid.NewString(), conn, g.limits, g.metrics)
+	g.metrics.connsOpen.Inc()
+	defer g.metrics.connsOpen.Dec()
+	go c.writeLoop()
+
+	if !rm.post(func() { rm.onJoin(c) }) {
+		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
+	}
+	end := c.readLoop(func(data []byte, binary bool) bool {
+		return rm.post(func() { rm.onMessage(c, data, binary) })
+	})
+	if !rm.post(func() { rm.onGone(c, end) }) {
+		c.kill()
+	}
+	// The room answers within CloseWait; the writer then needs at most a
+	// write timeout for queued frames and CloseWait for the close handshake.
+	bound := time.NewTimer(2*g.limits.closeWait + g.limits.writeTimeout)
+	defer bound.Stop()
+	select {
+	case <-c.done:
+	case <-bound.C:
+		c.kill()
+		<-c.done
+	}
+	g.metrics.closed(c.finalCode())
+}
