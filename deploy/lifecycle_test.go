@@ -52,7 +52,7 @@ func TestPodLifecycle(t *testing.T) {
 	for _, dir := range overlays(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			objs := append(render(t, dir), examples...)
+			objs := withOperatorSecrets(render(t, dir), examples)
 			runOverlay(t, bins, objs)
 		})
 	}

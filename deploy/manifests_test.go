@@ -20,19 +20,13 @@ import (
 var testPod = fakePod{Name: "roomshard-test-0", Namespace: "roomshard", IP: "10.1.2.3"}
 
 // eachOverlay renders every overlay and runs f on its objects plus the
-// example Secrets, which stand in for the Secrets operators create.
+// Secrets an operator creates (withOperatorSecrets).
 func eachOverlay(t *testing.T, f func(t *testing.T, objs []object)) {
 	t.Helper()
 	examples := readExamples(t)
 	for _, dir := range overlays(t) {
 		t.Run(dir[len(overlaysDir)+1:], func(t *testing.T) {
-			objs := render(t, dir)
-			for _, e := range examples {
-				if e.Kind == "Secret" {
-					objs = append(objs, e)
-				}
-			}
-			f(t, objs)
+			f(t, withOperatorSecrets(render(t, dir), examples))
 		})
 	}
 }

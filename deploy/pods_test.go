@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -154,6 +155,9 @@ func podEnv(c corev1.Container, pod fakePod, objs []object) ([]envVar, error) {
 	}
 	for _, e := range c.Env {
 		v, err := envValue(e, pod, objs)
+		if errors.Is(err, errOptionalMissing) {
+			continue // the kubelet leaves the variable unset
+		}
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -211,11 +215,18 @@ func envValue(e corev1.EnvVar, pod fakePod, objs []object) (string, error) {
 		}
 		return v, nil
 	case vf.SecretKeyRef != nil:
-		s, err := findSecret(objs, vf.SecretKeyRef.Name)
+		ref := vf.SecretKeyRef
+		s, err := findSecret(objs, ref.Name)
+		if err != nil && ref.Optional != nil && *ref.Optional {
+			return "", errOptionalMissing
+		}
 		if err != nil {
 			return "", err
 		}
-		v, ok := secretData(s)[vf.SecretKeyRef.Key]
+		v, ok := secretData(s)[ref.Key]
+		if !ok && ref.Optional != nil && *ref.Optional {
+			return "", errOptionalMissing
+		}
 		if !ok {
 			return "", fmt.Errorf("Secret %s has no key %q", s.Name, vf.SecretKeyRef.Key)
 		}
@@ -223,6 +234,9 @@ func envValue(e corev1.EnvVar, pod fakePod, objs []object) (string, error) {
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
 }
+
+// errOptionalMissing reports an optional reference to a missing Secret key.
+var errOptionalMissing = errors.New("optional reference not present")
 
 func findConfigMap(objs []object, name string) (*corev1.ConfigMap, error) {
 	for _, cm := range ofType[*corev1.ConfigMap](objs) {
