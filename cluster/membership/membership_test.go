@@ -32,7 +32,7 @@ func waitFor(t *testing.T, total time.Duration, check func() error) {
 }
 
 // node starts a member on a loopback port chosen by the kernel, joining
-// join when given, and shuts it down at cleanup.
+// join when given and waiting until it has, and shuts it down at cleanup.
 func node(t *testing.T, name string, role roomshardv1.Role, join ...*membership.Membership) *membership.Membership {
 	t.Helper()
 	cfg := membership.Config{
@@ -42,8 +42,6 @@ func node(t *testing.T, name string, role roomshardv1.Role, join ...*membership.
 		GRPCAddr:       "127.0.0.1:7" + name[1:],
 		HTTPAddr:       "127.0.0.1:8" + name[1:],
 		GossipInterval: 20 * time.Millisecond,
-		ProbeInterval:  200 * time.Millisecond,
-		ProbeTimeout:   100 * time.Millisecond,
 		JoinRetry:      50 * time.Millisecond,
 		Logger:         slog.New(slog.DiscardHandler),
 	}
@@ -58,6 +56,19 @@ func node(t *testing.T, name string, role roomshardv1.Role, join ...*membership.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Shutdown() })
+	// Nodes that join one seed at the same instant can miss each other
+	// until memberlist's next full sync (30 s): join one at a time.
+	for _, j := range join {
+		waitFor(t, 10*time.Second, func() error {
+			if _, ok := j.Member(name); !ok {
+				return fmt.Errorf("%s does not see %s yet", j.Name(), name)
+			}
+			if got, want := len(m.Members()), len(j.Members()); got != want {
+				return fmt.Errorf("%s sees %d members, %s sees %d", name, got, j.Name(), want)
+			}
+			return nil
+		})
+	}
 	return m
 }
 

@@ -75,13 +75,17 @@ func Start(t testing.TB, opts Options) *Cluster {
 		opts.Namespaces = BuiltinNamespaces()
 	}
 	c := &Cluster{t: t, opts: opts}
+	// One node at a time: memberlist nodes that join the same seed at the
+	// same instant can miss each other until the next full state sync
+	// (memberlist's PushPullInterval, 30 s).
 	for i := 1; i <= opts.Shards; i++ {
 		c.AddNode(fmt.Sprintf("s%d", i), roomshardv1.Role_ROLE_SHARD)
+		c.WaitConverged()
 	}
 	for i := 1; i <= opts.Gateways; i++ {
 		c.AddNode(fmt.Sprintf("g%d", i), roomshardv1.Role_ROLE_GATEWAY)
+		c.WaitConverged()
 	}
-	c.WaitConverged()
 	return c
 }
 
@@ -100,8 +104,8 @@ func (c *Cluster) AddNode(name string, role roomshardv1.Role) *Node {
 		BindAddr:       "127.0.0.1:0",
 		GRPCAddr:       ln.Addr().String(),
 		GossipInterval: 20 * time.Millisecond,
-		ProbeInterval:  200 * time.Millisecond,
-		ProbeTimeout:   100 * time.Millisecond,
+		ProbeInterval:  time.Second,
+		ProbeTimeout:   500 * time.Millisecond,
 		JoinRetry:      50 * time.Millisecond,
 		Logger:         quiet,
 	}
