@@ -1,0 +1,29 @@
+package postgres
+
+import (
+	"time"
+
+	"github.com/roomshard/roomshard/shard/storage"
+)
+
+// Config describes a postgres store. Zero fields take the defaults
+// documented on each.
+type Config struct {
+	// URL is a postgres:// or postgresql:// connection URL; pgxpool's
+	// pool_* query parameters (pool_max_conns, ...) apply. Required.
+	URL string
+	// GroupCommit configures how concurrent commits share a transaction.
+	// Default: grouping on, see storage.GroupCommit.
+	GroupCommit storage.GroupCommit
+	// CommitTimeout bounds one group's transaction, retries included.
+	// Default 30s.
+	CommitTimeout time.Duration
+}
+
+const defaultCommitTimeout = 30 * time.Second
+
+func (c *Config) ensureDefaults() {
+	if c.CommitTimeout <= 0 {
+		c.CommitTimeout = defaultCommitTimeout
+	}
+}
