@@ -23,4 +23,13 @@
 // in the runtime, not in the room object, so a hibernatable room's object
 // can be evicted while its sockets stay known; it is rebuilt by its
 // constructor on the next event.
+//
+// Hooks for storage and alarms (issue 3), all on the room's goroutine:
+// room.activate runs before a room's first event (take the fenced lease,
+// load the alarm); event.go's room.commit runs after every handler and
+// before room.release hands the outbox to the gateway streams; room.alarm
+// is the timer run selects on, firing room.onAlarm.
+//
+// Package shardtest drives rooms through this runtime with a fake gateway
+// stream, for tests of room classes.
 package shard

@@ -52,8 +52,9 @@ type room struct {
 	autoResp string
 	idle     *time.Timer // hibernation: fires after HibernateAfter without events
 	recheck  *time.Timer
-	// Issue 3: alarm *time.Timer, armed by State.Storage().SetAlarm and
-	// selected on in run, firing r.onAlarm.
+	// alarm fires the room's alarm; nil while none is set. Issue 3 arms it
+	// from storage (SetAlarm, and at activation from the stored alarm).
+	alarm *time.Timer
 	lastSockets int64 // what the sockets gauge holds for this room
 	activateErr error
 }
@@ -91,6 +92,9 @@ func (r *room) run() {
 			fn()
 		case <-r.idle.C:
 			r.hibernate()
+		case <-r.alarmC():
+			r.alarm = nil
+			r.onAlarm()
 		case <-r.recheck.C:
 		case <-r.stop:
 			r.moveAway(r.stopReason)
@@ -106,6 +110,14 @@ func (r *room) run() {
 			r.recheck.Reset(retireRecheck)
 		}
 	}
+}
+
+// alarmC is the alarm timer's channel, nil (never ready) without an alarm.
+func (r *room) alarmC() <-chan time.Time {
+	if r.alarm == nil {
+		return nil
+	}
+	return r.alarm.C
 }
 
 // activate prepares the room before its first event.
