@@ -54,7 +54,7 @@ type room struct {
 	recheck  *time.Timer
 	// alarm fires the room's alarm; nil while none is set. Issue 3 arms it
 	// from storage (SetAlarm, and at activation from the stored alarm).
-	alarm *time.Timer
+	alarm       *time.Timer
 	lastSockets int64 // what the sockets gauge holds for this room
 	activateErr error
 }
