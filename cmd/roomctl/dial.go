@@ -126,8 +126,14 @@ func (c *conn) describe(err error, g *globals) error {
 		if dialErr != nil {
 			return fmt.Errorf("cannot reach %s: %s", c.addr, dialCause(dialErr))
 		}
-		if !connected || strings.HasPrefix(msg, "connection error") {
-			return fmt.Errorf("cannot reach %s: %s", c.addr, transportCause(msg))
+		// The admin service's own Unavailable answers start with "admin:";
+		// anything else is about the connection to the node.
+		if !connected || !strings.HasPrefix(msg, "admin:") {
+			cause := transportCause(msg)
+			if g.tlsCA == "" && g.tlsCert == "" && strings.Contains(cause, "server preface") {
+				cause += " (does the node use TLS? try --tls-ca)"
+			}
+			return fmt.Errorf("cannot reach %s: %s", c.addr, cause)
 		}
 	case codes.DeadlineExceeded:
 		if !connected {
@@ -160,5 +166,5 @@ func transportCause(msg string) string {
 	msg = strings.Trim(msg, `"`)
 	msg = strings.TrimPrefix(msg, "transport: ")
 	msg = strings.TrimPrefix(msg, "Error while dialing: ")
-	return msg
+	return strings.ReplaceAll(msg, `\"`, `"`)
 }
