@@ -31,6 +31,8 @@ type fakeShard struct {
 	redirectTo atomic.Pointer[string]
 	// refuse makes Room fail at once (a shard that is down).
 	refuse atomic.Bool
+	// hang makes that many Room calls never answer (a wedged shard).
+	hang atomic.Int64
 	// closeReply answers SocketClosed with CloseSocket 1000 (the seed's
 	// broadcast class).
 	closeReply atomic.Bool
@@ -39,9 +41,9 @@ type fakeShard struct {
 	refused atomic.Int64 // Room calls refused
 
 	// protects events and sockets
-	mu      sync.Mutex
-	events  []string
-	sockets map[string]bool // ids the room knows
+	mu       sync.Mutex
+	events   []string
+	sockets  map[string]bool // ids the room knows
 	lastOpen *roomshardv1.OpenRoom
 }
 
@@ -96,6 +98,11 @@ func (f *fakeShard) Room(st roomshardv1.ShardService_RoomServer) error {
 	if f.refuse.Load() {
 		f.refused.Add(1)
 		return status.Error(codes.Unavailable, "fake shard refuses")
+	}
+	if f.hang.Add(-1) >= 0 {
+		f.log("hang")
+		<-st.Context().Done()
+		return st.Context().Err()
 	}
 	req, err := st.Recv()
 	if err != nil {

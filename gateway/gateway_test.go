@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -14,9 +15,13 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/roomshard/roomshard/cluster/ring"
+	"github.com/roomshard/roomshard/cluster/roomid"
 )
 
 func TestFanoutOncePerStream(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	a := dialWS(t, g, "/rooms/lobby/websocket")
 	b := dialWS(t, g, "/rooms/lobby/ws")
@@ -50,6 +55,7 @@ func TestFanoutOncePerStream(t *testing.T) {
 }
 
 func TestCloseSocketCode(t *testing.T) {
+	t.Parallel()
 	g, _ := testCluster(t, nil)
 	c := dialWS(t, g, "/websocket")
 	send(t, c, "close:4001:go away")
@@ -60,6 +66,7 @@ func TestCloseSocketCode(t *testing.T) {
 }
 
 func TestClientCloseGetsRoomCode(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	f.closeReply.Store(true)
 	c := dialWS(t, g, "/rooms/r/websocket")
@@ -75,6 +82,7 @@ func TestClientCloseGetsRoomCode(t *testing.T) {
 }
 
 func TestClientCloseEchoedWithoutRoomCode(t *testing.T) {
+	t.Parallel()
 	g, _ := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/r/websocket")
 	_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4002, "mine"), time.Now().Add(time.Second))
@@ -85,6 +93,7 @@ func TestClientCloseEchoedWithoutRoomCode(t *testing.T) {
 }
 
 func TestAutoResponseAtGateway(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/hib/websocket")
 	id := lastConnected(t, f)
@@ -109,6 +118,7 @@ func TestAutoResponseAtGateway(t *testing.T) {
 }
 
 func TestBufferedAcrossStreamBreak(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/fail/websocket")
 	id := lastConnected(t, f)
@@ -147,6 +157,7 @@ func TestBufferedAcrossStreamBreak(t *testing.T) {
 }
 
 func TestRoomMovingReopens(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/mv/websocket")
 	send(t, c, "moving")
@@ -163,6 +174,7 @@ func TestRoomMovingReopens(t *testing.T) {
 }
 
 func TestRedirectFollowed(t *testing.T) {
+	t.Parallel()
 	g, a := testCluster(t, nil)
 	b := startFakeShard(t, "shard-b") // not a member: reachable only by redirect
 	a.redirectTo.Store(&b.addr)
@@ -182,6 +194,8 @@ func TestRedirectFollowed(t *testing.T) {
 	}
 }
 
+// TestSlowClientClosed1013 is not parallel: it fills TCP buffers, which is
+// slow under contention.
 func TestSlowClientClosed1013(t *testing.T) {
 	g, f := testCluster(t, func(c *Config) { c.SendQueue = 4 })
 	fast := dialWS(t, g, "/rooms/slow/websocket")
@@ -221,11 +235,14 @@ func TestSlowClientClosed1013(t *testing.T) {
 			return ""
 		}
 	}
-	big := "all:" + strings.Repeat("x", 256<<10)
+	big := "all:" + strings.Repeat("x", 512<<10)
 	waitFor(t, "the slow client to overflow", func() error {
 		send(t, fast, big)
-		if s := next(); s != "big" {
-			t.Fatalf("fast client got %q", s)
+		send(t, fast, big) // two at a time stay within the fast client's queue of 4
+		for range 2 {
+			if s := next(); s != "big" {
+				t.Fatalf("fast client got %q", s)
+			}
 		}
 		if testutil.ToFloat64(g.metrics.queueDrops) < 1 {
 			return fmt.Errorf("no drop yet")
@@ -248,6 +265,7 @@ func TestSlowClientClosed1013(t *testing.T) {
 }
 
 func TestOversizedMessage1009(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, func(c *Config) { c.MaxMessageSize = 1024 })
 	c := dialWS(t, g, "/rooms/big/websocket")
 	id := lastConnected(t, f)
@@ -264,6 +282,7 @@ func TestOversizedMessage1009(t *testing.T) {
 }
 
 func TestRoomUnavailable1013(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, func(c *Config) { c.RoomOpenTimeout = 300 * time.Millisecond })
 	f.refuse.Store(true)
 	c := dialWS(t, g, "/rooms/down/websocket")
@@ -272,7 +291,22 @@ func TestRoomUnavailable1013(t *testing.T) {
 	}
 }
 
+func TestWedgedShardAttemptAbandoned(t *testing.T) {
+	t.Parallel()
+	g, f := testCluster(t, func(c *Config) { c.RoomOpenTimeout = 2 * time.Second })
+	f.hang.Store(1)
+	c := dialWS(t, g, "/rooms/wedged/websocket")
+	send(t, c, "echo:eventually")
+	if got := recv(t, c); got != "eventually" {
+		t.Errorf("got %q", got)
+	}
+	if !f.has("hang") || f.opens.Load() != 1 {
+		t.Errorf("events %v, opens %d", f.Events(), f.opens.Load())
+	}
+}
+
 func TestShutdownCloses1012(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/bye/websocket")
 	id := lastConnected(t, f)
@@ -300,6 +334,7 @@ func TestShutdownCloses1012(t *testing.T) {
 }
 
 func TestSocketsLeaveRoomStream(t *testing.T) {
+	t.Parallel()
 	g, f := testCluster(t, nil)
 	c := dialWS(t, g, "/rooms/short/websocket")
 	lastConnected(t, f)
@@ -349,4 +384,78 @@ func dialSmallWindow(t *testing.T, g *Gateway, path string) *websocket.Conn {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// TestNoGoroutineLeak: clients coming and going, with their rooms and
+// streams, leave no goroutine behind. Not parallel, so the count is ours.
+func TestNoGoroutineLeak(t *testing.T) {
+	g, f := testCluster(t, nil)
+	f.closeReply.Store(true)
+	// Warm up: the first room dials the shard, whose connection stays.
+	c := dialWS(t, g, "/rooms/warm/websocket")
+	send(t, c, "echo:x")
+	recv(t, c)
+	_ = c.Close()
+	waitFor(t, "warm-up room retired", func() error {
+		if g.rooms.count() != 0 {
+			return fmt.Errorf("%d rooms", g.rooms.count())
+		}
+		return nil
+	})
+	base := runtime.NumGoroutine()
+	for i := range 10 {
+		c := dialWS(t, g, fmt.Sprintf("/rooms/leak%d/websocket", i%3))
+		send(t, c, "echo:x")
+		recv(t, c)
+		switch i % 3 {
+		case 0:
+			_ = c.Close()
+		case 1:
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+			recvClose(t, c)
+		case 2:
+			send(t, c, "close:1000:done")
+			recvClose(t, c)
+		}
+	}
+	waitFor(t, "goroutines back to the baseline", func() error {
+		if n := runtime.NumGoroutine(); n > base || g.rooms.count() != 0 {
+			return fmt.Errorf("%d goroutines (baseline %d), %d rooms", n, base, g.rooms.count())
+		}
+		return nil
+	})
+}
+
+func TestRingChangeMovesRoom(t *testing.T) {
+	t.Parallel()
+	g, a := testCluster(t, nil)
+	b := startFakeShard(t, "shard-b-"+t.Name())
+	// A room the two-shard ring gives to b.
+	two := ring.New([]ring.Node{{Name: a.name}, {Name: b.name}}, 0)
+	var name string
+	for i := 0; name == ""; i++ {
+		n := fmt.Sprintf("room%d", i)
+		if owner, _ := two.Owner(roomid.FromName("broadcast", n)); owner.Name == b.name {
+			name = n
+		}
+	}
+	c := dialWS(t, g, "/rooms/"+name+"/websocket")
+	send(t, c, "echo:on a")
+	if got := recv(t, c); got != "on a" {
+		t.Fatalf("got %q", got)
+	}
+	joinShard(t, g, b)
+	waitFor(t, "the room to move to b", func() error {
+		if b.opens.Load() != 1 {
+			return fmt.Errorf("b opens %d", b.opens.Load())
+		}
+		return nil
+	})
+	send(t, c, "echo:on b")
+	if got := recv(t, c); got != "on b" {
+		t.Errorf("got %q", got)
+	}
+	if !b.has("message " + lastConnected(t, a) + " echo:on b") {
+		t.Errorf("b events %v", b.Events())
+	}
 }

@@ -42,6 +42,8 @@ type room struct {
 	downSince  time.Time
 	retry      *time.Timer
 	retryC     <-chan time.Time
+	openTimer  *time.Timer // bounds the wait for RoomOpened
+	openC      <-chan time.Time
 
 	quitting bool // no client holds the room any more
 	exit     bool // run should return
@@ -113,6 +115,9 @@ func (r *room) run(hard context.Context) {
 		case <-r.retryC:
 			r.retryC = nil
 			r.open()
+		case <-r.openC:
+			r.openC = nil
+			r.onOpenTimeout()
 		case <-r.leaveC:
 			r.exit = true
 		case <-hard.Done():
@@ -122,6 +127,9 @@ func (r *room) run(hard context.Context) {
 	}
 	if r.retry != nil {
 		r.retry.Stop()
+	}
+	if r.openTimer != nil {
+		r.openTimer.Stop()
 	}
 }
 

@@ -16,6 +16,11 @@ const (
 	maxRedirects = 3
 	retryBase    = 50 * time.Millisecond
 	retryMax     = time.Second
+	// openAttemptTimeout bounds one attempt's wait for RoomOpened (also at
+	// most half of RoomOpenTimeout), so a shard that accepts connections
+	// but never answers, or a dial hanging on a vanished host, does not
+	// hold the room.
+	openAttemptTimeout = 3 * time.Second
 )
 
 // open starts a stream to the room's owner. Only called with no stream.
@@ -49,6 +54,34 @@ func (r *room) open() {
 	r.cur = startStream(r.env.hard, r.gen, addr, cc, open, r, r.env.metrics)
 	r.opened = false
 	r.ringOwner = owner
+	r.armOpenTimer(min(openAttemptTimeout, r.env.cfg.RoomOpenTimeout/2, r.env.cfg.RoomOpenTimeout-now.Sub(r.downSince)))
+}
+
+func (r *room) armOpenTimer(d time.Duration) {
+	if r.openTimer == nil {
+		r.openTimer = time.NewTimer(d)
+	} else {
+		r.openTimer.Reset(d)
+	}
+	r.openC = r.openTimer.C
+}
+
+func (r *room) disarmOpenTimer() {
+	if r.openTimer != nil {
+		r.openTimer.Stop()
+	}
+	r.openC = nil
+}
+
+// onOpenTimeout abandons an attempt the shard did not answer in time.
+func (r *room) onOpenTimeout() {
+	if r.cur == nil || r.opened {
+		return
+	}
+	r.log.Debug("room open timed out", "addr", r.cur.addr)
+	r.stopStream()
+	r.env.metrics.streamReopens.Inc()
+	r.scheduleRetry()
 }
 
 // target is where to open the room: the last redirect's address, else the
@@ -117,6 +150,7 @@ func frameSocketID(f *roomshardv1.GatewayFrame) string {
 
 // onOpened: the shard runs the room; release the frames held meanwhile.
 func (r *room) onOpened(o *roomshardv1.RoomOpened) {
+	r.disarmOpenTimer()
 	r.opened = true
 	r.shard = o.GetShard()
 	r.downSince = time.Time{}
@@ -180,6 +214,10 @@ func (r *room) onRing() {
 			r.retryC = nil
 			r.open()
 		}
+	case !r.opened && ok && node.Name != r.ringOwner:
+		r.log.Debug("room owner changed while opening", "to", node.Name)
+		r.stopStream()
+		r.open()
 	case r.opened && ok && node.Name != r.ringOwner && node.Name != r.shard:
 		r.log.Debug("room owner changed", "from", r.shard, "to", node.Name)
 		r.stopStream()
@@ -196,6 +234,7 @@ func (r *room) stopStream() {
 	if r.cur == nil {
 		return
 	}
+	r.disarmOpenTimer()
 	r.cur.stop()
 	if left := r.cur.out.drain(); len(left) > 0 {
 		r.pending = append(left, r.pending...)

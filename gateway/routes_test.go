@@ -8,6 +8,7 @@ import (
 )
 
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	g, _ := testCluster(t, nil)
 	upgrade := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"},
 		"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}
@@ -64,6 +65,7 @@ func withOrigin(h http.Header, origin string) http.Header {
 }
 
 func TestOriginCheck(t *testing.T) {
+	t.Parallel()
 	g, _ := testCluster(t, nil)
 	if got := dialStatus(t, g, "/rooms/a/websocket", http.Header{"Origin": {"http://evil.example"}}); got != 403 {
 		t.Errorf("foreign origin: %d, want 403", got)
@@ -77,6 +79,7 @@ func TestOriginCheck(t *testing.T) {
 }
 
 func TestOriginAllowed(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		allowed []string
 		origin  string
@@ -103,6 +106,7 @@ func TestOriginAllowed(t *testing.T) {
 }
 
 func TestNoShardAnswers503(t *testing.T) {
+	t.Parallel()
 	g := newTestGateway(t, nil)
 	rec := httptest.NewRecorder()
 	g.mux.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))

@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"errors"
+	"flag"
+	"testing"
+	"time"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := ParseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name == "" || c.HTTPAddr != ":8080" || c.GRPCAddr != ":7000" || c.GossipAddr != ":7946" ||
+		c.DefaultNamespace != "broadcast" || c.MaxMessageSize != 1<<20 || c.SendQueue != DefaultSendQueue ||
+		c.RoomBuffer != 1000 || c.RoomOpenTimeout != 10*time.Second || c.CloseWait != time.Second ||
+		c.LogLevel != "info" || c.LogFormat != "text" || len(c.AllowedOrigins) != 0 || c.GossipKey != nil {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestParseConfigFlagsAndEnv(t *testing.T) {
+	env := map[string]string{
+		"ROOMSHARD_NAME":            "from-env",
+		"ROOMSHARD_HTTP":            ":1",
+		"ROOMSHARD_JOIN":            "a:1, b:2",
+		"ROOMSHARD_ALLOWED_ORIGINS": "https://x.example,y.example",
+		"ROOMSHARD_GOSSIP_KEY":      "MDEyMzQ1Njc4OWFiY2RlZg==", // 16 bytes
+	}
+	c, err := ParseConfig([]string{"--name", "from-flag", "--send-queue", "7", "--max-message-size", "2048",
+		"--default-namespace", "chat", "--advertise", "10.0.0.1"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "from-flag" {
+		t.Errorf("flag must win over env: name %q", c.Name)
+	}
+	if c.HTTPAddr != ":1" || len(c.Join) != 2 || c.Join[1] != "b:2" || len(c.AllowedOrigins) != 2 ||
+		len(c.GossipKey) != 16 || c.SendQueue != 7 || c.MaxMessageSize != 2048 ||
+		c.DefaultNamespace != "chat" || c.Advertise != "10.0.0.1" {
+		t.Errorf("parsed: %+v", c)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bogus"},
+		{"--send-queue", "x"},
+		{"--max-message-size", "-1"},
+		{"--gossip-key", "not base64!"},
+		{"--gossip-key", "c2hvcnQ="},
+		{"--log-format", "xml"},
+		{"--log-level", "loud"},
+		{"extra"},
+	} {
+		_, err := ParseConfig(args, func(string) string { return "" })
+		if !errors.Is(err, ErrBadConfig) {
+			t.Errorf("ParseConfig(%q) = %v, want ErrBadConfig", args, err)
+		}
+	}
+	if _, err := ParseConfig([]string{"-h"}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestReachable(t *testing.T) {
+	tests := []struct{ bind, adv, want string }{
+		{"0.0.0.0:7000", "", "127.0.0.1:7000"},
+		{"[::]:7000", "", "127.0.0.1:7000"},
+		{"10.1.2.3:7000", "", "10.1.2.3:7000"},
+		{"0.0.0.0:7000", "gw.example", "gw.example:7000"},
+	}
+	for _, tt := range tests {
+		addr, err := netResolve(tt.bind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := reachable(addr, tt.adv); got != tt.want {
+			t.Errorf("reachable(%s, %q) = %s, want %s", tt.bind, tt.adv, got, tt.want)
+		}
+	}
+}
