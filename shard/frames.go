@@ -27,6 +27,12 @@ func (r *room) attach(l *link, open *roomshardv1.OpenRoom) {
 		l.out.Close(r.activateErr)
 		return
 	}
+	if r.stopped {
+		l.gone = true
+		l.out.Send(movingFrame(r.stopReason))
+		l.out.Close(nil)
+		return
+	}
 	old := r.reg.linkOf(l.gateway)
 	if err := r.checkAnnounced(old, open.GetSockets()); err != nil {
 		l.gone = true

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
 // retireRecheck is how often a room without gateway streams checks again
@@ -57,6 +55,7 @@ type room struct {
 	alarm       *time.Timer
 	lastSockets int64 // what the sockets gauge holds for this room
 	activateErr error
+	stopped     bool // set when stopping: late attaches get RoomMoving
 }
 
 func newRoom(h *Host, id, ns, name string, class Class) *room {
@@ -97,9 +96,11 @@ func (r *room) run() {
 			r.onAlarm()
 		case <-r.recheck.C:
 		case <-r.stop:
+			r.stopped = true
 			r.moveAway(r.stopReason)
-			r.publishStats()
 			r.h.forget(r)
+			r.drainAttaches()
+			r.publishStats()
 			return
 		}
 		r.publishStats()
@@ -108,6 +109,24 @@ func (r *room) run() {
 				return
 			}
 			r.recheck.Reset(retireRecheck)
+		}
+	}
+}
+
+// drainAttaches answers the attaches announced before the room left the
+// host's map, so no gateway stream waits for a RoomOpened that never comes.
+func (r *room) drainAttaches() {
+	for {
+		r.h.mu.Lock()
+		n := r.pending
+		r.h.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case fn := <-r.inbox:
+			fn()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -261,7 +280,7 @@ func (r *room) hibernate() {
 func (r *room) moveAway(reason string) {
 	for _, l := range r.reg.links {
 		l.gone = true
-		l.out.Send(&roomshardv1.ShardFrame{Frame: &roomshardv1.ShardFrame_Moving{Moving: &roomshardv1.RoomMoving{Reason: reason}}})
+		l.out.Send(movingFrame(reason))
 		l.out.Close(nil)
 	}
 	r.reg = newRegistry()

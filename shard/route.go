@@ -67,3 +67,7 @@ func tagsFrame(id string, tags []string) *roomshardv1.ShardFrame {
 		Tags: &roomshardv1.SetTags{SocketId: id, Tags: tags},
 	}}
 }
+
+func movingFrame(reason string) *roomshardv1.ShardFrame {
+	return &roomshardv1.ShardFrame{Frame: &roomshardv1.ShardFrame_Moving{Moving: &roomshardv1.RoomMoving{Reason: reason}}}
+}

@@ -346,3 +346,44 @@ func TestHostCloseMovesRooms(t *testing.T) {
 		t.Errorf("Open after Close = %v", err)
 	}
 }
+
+// TestCloseWhileOpening: every stream a closing host accepted is ended
+// (RoomMoving), none is left waiting.
+func TestCloseWhileOpening(t *testing.T) {
+	h := newHost(t)
+	const n = 64
+	var wg sync.WaitGroup
+	accepted := make([]*st.Gateway, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := st.NewGateway(fmt.Sprint("g", i))
+			_, _, err := h.Open(context.Background(), &roomshardv1.OpenRoom{
+				Gateway: g.Name(), Room: &roomshardv1.RoomRef{Namespace: "echo", Name: fmt.Sprint("r", i%4)},
+			}, g)
+			if err == nil {
+				accepted[i] = g
+			} else if !errors.Is(err, shard.ErrClosed) && !errors.Is(err, shard.ErrRoomStopped) {
+				t.Error(err)
+			}
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for _, g := range accepted {
+		if g == nil {
+			continue
+		}
+		st.Eventually(t, func() error {
+			if closed, _ := g.Closed(); !closed {
+				return fmt.Errorf("%s was accepted but never ended", g.Name())
+			}
+			return nil
+		})
+	}
+}

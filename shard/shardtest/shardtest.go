@@ -40,6 +40,9 @@ func NewGateway(name string) *Gateway {
 	return &Gateway{name: name, kick: make(chan struct{}, 1)}
 }
 
+// Name is the gateway's name.
+func (g *Gateway) Name() string { return g.name }
+
 // Send implements shard.Outbound.
 func (g *Gateway) Send(frames ...*roomshardv1.ShardFrame) {
 	g.mu.Lock()
