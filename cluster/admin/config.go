@@ -17,7 +17,8 @@ const DefaultForwardTimeout = 5 * time.Second
 type Config struct {
 	// Membership is this node's view of the cluster. Required.
 	Membership *membership.Membership
-	// Local answers for the rooms this node holds; nil on gateways.
+	// Local answers for the rooms this node holds; nil on gateways (a nil
+	// interface: a typed nil pointer would be called).
 	Local Local
 	// Logger receives forwarding failures. Default slog.Default().
 	Logger *slog.Logger
