@@ -38,6 +38,10 @@ type Config struct {
 	SuspicionMult int
 	// GossipInterval is how often gossip is sent. Default 200ms.
 	GossipInterval time.Duration
+	// PushPullInterval is how often a node exchanges full state with a
+	// random peer; it heals gossip lost under load (UDP drops). Default 5s,
+	// well below memberlist's 30s because roomshard clusters are small.
+	PushPullInterval time.Duration
 	// JoinRetry is the pause between join attempts. Default 1s.
 	JoinRetry time.Duration
 	// Logger receives memberlist's log lines at debug level. Default slog.Default().
@@ -59,6 +63,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.GossipInterval <= 0 {
 		c.GossipInterval = 200 * time.Millisecond
+	}
+	if c.PushPullInterval <= 0 {
+		c.PushPullInterval = 5 * time.Second
 	}
 	if c.JoinRetry <= 0 {
 		c.JoinRetry = time.Second

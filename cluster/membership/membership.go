@@ -144,6 +144,7 @@ func (m *Membership) memberlistConfig() (*memberlist.Config, error) {
 	c.ProbeTimeout = m.cfg.ProbeTimeout
 	c.SuspicionMult = m.cfg.SuspicionMult
 	c.GossipInterval = m.cfg.GossipInterval
+	c.PushPullInterval = m.cfg.PushPullInterval
 	// A restarted pod keeps its name but may get a new address; let it
 	// reclaim the name at once instead of after memberlist's default.
 	c.DeadNodeReclaimTime = time.Nanosecond
