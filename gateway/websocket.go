@@ -31,20 +31,30 @@ func newUpgrader() *websocket.Upgrader {
 	}
 }
 
-// serveSocket runs one client WebSocket in ref's room: it is the reader;
-// it starts the writer and waits for it, so both end before it returns.
+// serveSocket upgrades the request and hands the client socket to its own
+// reader goroutine, returning at once: net/http keeps a connection's 8 KiB
+// of buffers and the request alive for as long as the handler runs, which
+// is a waste for a long-lived, mostly idle socket.
 func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *roomshardv1.RoomRef) {
 	rm, err := g.rooms.acquire(ref)
 	if err != nil {
 		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer g.rooms.release(rm)
 	conn, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		return // the upgrader answered the request
+		g.rooms.release(rm) // the upgrader answered the request
+		return
 	}
 	c := newClient(uuid.NewString(), conn, g.limits, g.metrics)
+	go g.runSocket(rm, c)
+}
+
+// runSocket is a client's reader goroutine. It starts the writer and waits
+// for it, so both have ended when it releases the room. Shutdown waits for
+// it through the room registry.
+func (g *Gateway) runSocket(rm *room, c *client) {
+	defer g.rooms.release(rm)
 	g.metrics.connsOpen.Inc()
 	defer g.metrics.connsOpen.Dec()
 	go c.writeLoop()
