@@ -19,6 +19,9 @@
 // goroutines talk to it by posting closures to its inbox. A client's send
 // queue is guarded by its own mutex and may be fed from any goroutine.
 //
-// Lock order: rooms.mu may be held while taking client.mu (never the other
-// way round); no lock is held while posting to an actor.
+// Locks (rooms.mu, client.mu, outbox.mu, dialer.mu) are leaves: none is held
+// while taking another, blocking on a channel or posting to an actor. The
+// only blocking edges are posts to a room's inbox (from client readers,
+// stream readers and timers), and the actor never blocks on any of those:
+// stream reports give up once the actor stops the stream.
 package gateway

@@ -270,6 +270,8 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("gateway: closing clients: %w", err))
 	}
 	g.stopWatch()
+	_ = g.admin.Close() // ends WatchCluster streams before GracefulStop
+	g.stopGRPC(ctx)
 	leave := time.Second
 	if d, ok := ctx.Deadline(); ok {
 		leave = min(leave, max(time.Until(d), 0))
@@ -280,8 +282,6 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	if err := g.members.Shutdown(); err != nil {
 		errs = append(errs, err)
 	}
-	_ = g.admin.Close()
-	g.stopGRPC(ctx)
 	g.dialer.close()
 	g.hardStop()
 	return errors.Join(errs...)

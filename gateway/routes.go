@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gorilla/websocket"
-
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 	"github.com/roomshard/roomshard/cluster/roomid"
 )
@@ -54,7 +52,7 @@ func (g *Gateway) handleWebSocket(addr addrFunc) http.HandlerFunc {
 			http.Error(w, "WebSocket routes take GET, not "+r.Method, http.StatusBadRequest)
 			return
 		}
-		if !websocket.IsWebSocketUpgrade(r) {
+		if !headerHasToken(r.Header, "Upgrade", "websocket") {
 			w.Header().Set("Upgrade", "websocket")
 			http.Error(w, "expected a WebSocket upgrade (Upgrade: websocket)", http.StatusUpgradeRequired)
 			return
@@ -70,6 +68,19 @@ func (g *Gateway) handleWebSocket(addr addrFunc) http.HandlerFunc {
 		}
 		g.serveSocket(w, r, ref)
 	}
+}
+
+// headerHasToken reports whether a comma-separated header lists token
+// (case-insensitively), as Upgrade and Connection headers do.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // handleCount answers a room's connection count (SPEC §4 text, or JSON).
