@@ -3,8 +3,11 @@ package gateway
 import (
 	"errors"
 	"flag"
+	"net"
 	"testing"
 	"time"
+
+	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
 func TestParseConfigDefaults(t *testing.T) {
@@ -79,5 +82,21 @@ func TestReachable(t *testing.T) {
 		if got := reachable(addr, tt.adv); got != tt.want {
 			t.Errorf("reachable(%s, %q) = %s, want %s", tt.bind, tt.adv, got, tt.want)
 		}
+	}
+}
+
+func TestAdvertisedAddresses(t *testing.T) {
+	t.Parallel()
+	g := newTestGateway(t, func(c *Config) {
+		c.HTTPAddr, c.GRPCAddr, c.Advertise = ":0", ":0", "localhost"
+	})
+	_, grpcPort, _ := net.SplitHostPort(g.GRPCAddr())
+	_, httpPort, _ := net.SplitHostPort(g.HTTPAddr())
+	meta := g.members.Local()
+	if meta.GetGrpcAddr() != "localhost:"+grpcPort || meta.GetHttpAddr() != "localhost:"+httpPort {
+		t.Errorf("meta addresses %s %s; bound %s %s", meta.GetGrpcAddr(), meta.GetHttpAddr(), g.GRPCAddr(), g.HTTPAddr())
+	}
+	if meta.GetRole() != roomshardv1.Role_ROLE_GATEWAY {
+		t.Errorf("role %v", meta.GetRole())
 	}
 }

@@ -305,6 +305,21 @@ func TestWedgedShardAttemptAbandoned(t *testing.T) {
 	}
 }
 
+func TestRoomBufferBound1013(t *testing.T) {
+	t.Parallel()
+	g, f := testCluster(t, func(c *Config) { c.RoomBuffer = 3 })
+	f.refuse.Store(true) // nothing drains the buffer
+	c := dialWS(t, g, "/rooms/busy/websocket")
+	for i := range 5 {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprint(i))); err != nil {
+			break // the gateway may close us mid-way
+		}
+	}
+	if ce := recvClose(t, c); ce.Code != websocket.CloseTryAgainLater || ce.Text != reasonRoomBuffer {
+		t.Errorf("close = %d %q, want 1013 %q", ce.Code, ce.Text, reasonRoomBuffer)
+	}
+}
+
 func TestShutdownCloses1012(t *testing.T) {
 	t.Parallel()
 	g, f := testCluster(t, nil)
