@@ -20,6 +20,9 @@ var (
 	ErrBadCloseCode = errors.New("shard: invalid close code or reason")
 	// ErrPanic wraps a panic recovered from room code.
 	ErrPanic = errors.New("shard: room code panicked")
+	// ErrReservedKey reports a storage key starting with 0xff 0xff, a range
+	// the runtime keeps for its own record in each room.
+	ErrReservedKey = errors.New("shard: storage keys starting with 0xff 0xff are reserved")
 
 	// ErrUnknownNamespace reports a namespace no class is bound to.
 	ErrUnknownNamespace = errors.New("shard: unknown namespace")
