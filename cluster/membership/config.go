@@ -29,14 +29,23 @@ type Config struct {
 	Namespaces []string
 	// GossipKey enables gossip encryption (16, 24 or 32 bytes of AES key).
 	GossipKey []byte
-	// ProbeInterval is how often a random peer is probed. Default 1s.
+	// ProbeInterval is how often a random peer is probed. Default 250ms.
+	// See "Failure detection" in doc.go for how the defaults were chosen.
 	ProbeInterval time.Duration
-	// ProbeTimeout is how long a direct probe waits for an ack. Default 500ms.
+	// ProbeTimeout is how long a direct probe waits for an ack before
+	// indirect probes (through IndirectChecks peers, plus a TCP ping) get
+	// the rest of the probe interval. Default ProbeInterval/2.
 	ProbeTimeout time.Duration
 	// SuspicionMult scales how long a suspect stays suspect before it is
-	// declared dead (SuspicionMult * log10(N+1) * ProbeInterval). Default 4.
+	// declared dead: SuspicionMult * max(1, log10(N)) * ProbeInterval once
+	// enough peers confirm the suspicion (Lifeguard). Default 3.
 	SuspicionMult int
-	// GossipInterval is how often gossip is sent. Default 200ms.
+	// SuspicionMaxTimeoutMult bounds the suspicion timeout of a suspect no
+	// other peer confirms: SuspicionMaxTimeoutMult times the minimum above.
+	// Default 4.
+	SuspicionMaxTimeoutMult int
+	// GossipInterval is how often gossip (including suspect and dead
+	// messages) is sent to GossipNodes random peers. Default 100ms.
 	GossipInterval time.Duration
 	// PushPullInterval is how often a node exchanges full state with a
 	// random peer; it heals gossip lost under load (UDP drops). Default 5s,
@@ -53,16 +62,20 @@ func (c *Config) ensureDefaults() {
 		c.BindAddr = ":7946"
 	}
 	if c.ProbeInterval <= 0 {
-		c.ProbeInterval = time.Second
+		c.ProbeInterval = 250 * time.Millisecond
 	}
-	if c.ProbeTimeout <= 0 {
-		c.ProbeTimeout = 500 * time.Millisecond
+	if c.ProbeTimeout <= 0 || c.ProbeTimeout >= c.ProbeInterval {
+		// memberlist needs room for indirect probes within the interval.
+		c.ProbeTimeout = c.ProbeInterval / 2
 	}
 	if c.SuspicionMult <= 0 {
-		c.SuspicionMult = 4
+		c.SuspicionMult = 3
+	}
+	if c.SuspicionMaxTimeoutMult <= 0 {
+		c.SuspicionMaxTimeoutMult = 4
 	}
 	if c.GossipInterval <= 0 {
-		c.GossipInterval = 200 * time.Millisecond
+		c.GossipInterval = 100 * time.Millisecond
 	}
 	if c.PushPullInterval <= 0 {
 		c.PushPullInterval = 5 * time.Second

@@ -143,6 +143,7 @@ func (m *Membership) memberlistConfig() (*memberlist.Config, error) {
 	c.ProbeInterval = m.cfg.ProbeInterval
 	c.ProbeTimeout = m.cfg.ProbeTimeout
 	c.SuspicionMult = m.cfg.SuspicionMult
+	c.SuspicionMaxTimeoutMult = m.cfg.SuspicionMaxTimeoutMult
 	c.GossipInterval = m.cfg.GossipInterval
 	c.PushPullInterval = m.cfg.PushPullInterval
 	// A restarted pod keeps its name but may get a new address; let it
