@@ -75,7 +75,7 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)
 		defer handlers.Done()
-		conn, err := newUpgrader().Upgrade(w, r, nil)
+		conn, err := newUpgrader(DefaultHandshakeTimeout).Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}

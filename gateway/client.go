@@ -16,6 +16,8 @@ type clientLimits struct {
 	pingInterval time.Duration
 	writeTimeout time.Duration
 	closeWait    time.Duration
+	rate         float64 // messages/s; <= 0: unlimited
+	burst        int
 }
 
 // client is one client WebSocket. Its reader is the HTTP handler goroutine
@@ -23,6 +25,7 @@ type clientLimits struct {
 // room-visible state (tags, attachment); the client only moves bytes.
 type client struct {
 	id          string
+	identity    string // the connect token's subject, or ""
 	conn        *websocket.Conn
 	nc          net.Conn
 	limits      clientLimits
@@ -71,7 +74,13 @@ const (
 	endTooBig
 	// endLost: the connection failed or timed out without a close frame.
 	endLost
+	// endPolicy: the client broke a policy (its message rate); the
+	// gateway closes it with code (1008) and reason.
+	endPolicy
 )
+
+// reasonRateLimit is the close reason for a client over --rate-limit.
+const reasonRateLimit = "rate limit exceeded"
 
 // readLoop reads client messages and hands each to deliver until the
 // connection ends. deliver may block (back-pressure from the room).
@@ -91,6 +100,7 @@ func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
 		return nil
 	})
 	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	rate := newBucket(c.limits.rate, c.limits.burst)
 	for {
 		mt, data, err := c.conn.ReadMessage()
 		if err != nil {
@@ -99,6 +109,10 @@ func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
 		extend()
 		c.metrics.messagesIn.Inc()
 		c.metrics.bytesIn.Add(float64(len(data)))
+		if !rate.allow(time.Now()) {
+			c.metrics.rateLimited.Inc()
+			return readEnd{kind: endPolicy, code: websocket.ClosePolicyViolation, reason: reasonRateLimit}
+		}
 		if !deliver(data, mt == websocket.BinaryMessage) {
 			return readEnd{kind: endLost, code: websocket.CloseAbnormalClosure}
 		}

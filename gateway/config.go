@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roomshard/roomshard/cluster/flagenv"
+	"github.com/roomshard/roomshard/cluster/ops"
 )
 
 // Config describes one gateway. Zero fields take the defaults documented on
@@ -72,8 +73,44 @@ type Config struct {
 	// takes it base64-encoded. Default: none.
 	GossipKey []byte
 	// GossipProbeInterval tunes memberlist (tests use short ones).
-	// Default: membership's default (1s).
+	// Default: membership's default (250ms).
 	GossipProbeInterval time.Duration
+
+	// AuthSecret, when set, requires an HMAC-signed connect token
+	// (package authtoken) on every WebSocket upgrade, in the "token" query
+	// parameter or "Authorization: Bearer". Missing, malformed, tampered or
+	// expired: HTTP 401; valid but not covering the room: HTTP 403; both
+	// before the upgrade. Default: none (no token needed).
+	AuthSecret []byte
+	// AdminToken requires "authorization: Bearer TOKEN" on AdminService
+	// calls, and is sent on the calls this gateway forwards. Default: none.
+	AdminToken string
+	// TLS are the gRPC certificate files: the admin server serves TLS and
+	// shards are dialed over TLS with the same certificate (mutual when CA
+	// is set). Default: plaintext.
+	TLS ops.TLSFiles
+	// TLSServerName is the name expected in peers' certificates when
+	// dialing them. Default: the host dialed (the peer's gossiped IP).
+	TLSServerName string
+	// RateLimit is each client's sustained message rate (messages/s); a
+	// client beyond it and its burst is closed with 1008. Default 100;
+	// negative disables.
+	RateLimit float64
+	// RateBurst is how many messages a client may send at once above the
+	// rate. Default 200.
+	RateBurst int
+	// MaxConnections bounds the gateway's client WebSockets; beyond it an
+	// upgrade gets HTTP 503. Default 100000; negative: unlimited.
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the WebSockets from one client IP (the
+	// TCP peer; proxies are not trusted); beyond it HTTP 429. Default
+	// 1000; negative: unlimited.
+	MaxConnectionsPerIP int
+	// MaxConnectionsPerRoom bounds this gateway's WebSockets in one room;
+	// beyond it HTTP 503. Default 10000; negative: unlimited.
+	MaxConnectionsPerRoom int
+	// HandshakeTimeout bounds the WebSocket upgrade. Default 10s.
+	HandshakeTimeout time.Duration
 }
 
 // Defaults, as documented on Config.
@@ -92,6 +129,13 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
 	defaultRoomIdleDeadline = 2 * time.Second
+
+	DefaultRateLimit             = 100
+	DefaultRateBurst             = 200
+	DefaultMaxConnections        = 100000
+	DefaultMaxConnectionsPerIP   = 1000
+	DefaultMaxConnectionsPerRoom = 10000
+	DefaultHandshakeTimeout      = 10 * time.Second
 )
 
 func (c *Config) ensureDefaults() {
@@ -125,6 +169,30 @@ func (c *Config) ensureDefaults() {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
+	c.ensureLimitDefaults()
+}
+
+// ensureLimitDefaults fills the abuse limits (SPEC §9); negative values
+// (unlimited) are kept.
+func (c *Config) ensureLimitDefaults() {
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.MaxConnectionsPerIP == 0 {
+		c.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
+	if c.MaxConnectionsPerRoom == 0 {
+		c.MaxConnectionsPerRoom = DefaultMaxConnectionsPerRoom
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
 }
 
 func setDefault(s *string, def string) {
@@ -151,6 +219,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 		join      string
 		origins   string
 		gossipKey string
+		secret    string
 	)
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -169,6 +238,18 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", DefaultLogFormat, "text or json")
 	fs.StringVar(&gossipKey, "gossip-key", "", "base64 gossip encryption key (16, 24 or 32 bytes)")
+	fs.StringVar(&secret, "auth-secret", "", "HMAC secret for connect tokens; when set every WebSocket needs a token (default: none)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "require this bearer token on admin API calls (default: none)")
+	fs.StringVar(&c.TLS.Cert, "tls-cert", "", "PEM certificate for gRPC (serving and dialing shards); default plaintext")
+	fs.StringVar(&c.TLS.Key, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&c.TLS.CA, "tls-ca", "", "PEM CA bundle; makes gRPC TLS mutual (client certificates required and verified)")
+	fs.StringVar(&c.TLSServerName, "tls-server-name", "", "name expected in peers' certificates (default: the dialed host)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", DefaultRateLimit, "per-client messages/s (beyond it and --rate-burst closes 1008; negative: off)")
+	fs.IntVar(&c.RateBurst, "rate-burst", DefaultRateBurst, "per-client message burst above --rate-limit")
+	fs.IntVar(&c.MaxConnections, "max-connections", DefaultMaxConnections, "client WebSockets per gateway (beyond: HTTP 503; negative: unlimited)")
+	fs.IntVar(&c.MaxConnectionsPerIP, "max-connections-per-ip", DefaultMaxConnectionsPerIP, "client WebSockets per client IP (beyond: HTTP 429; negative: unlimited)")
+	fs.IntVar(&c.MaxConnectionsPerRoom, "max-connections-per-room", DefaultMaxConnectionsPerRoom, "client WebSockets per room on this gateway (beyond: HTTP 503; negative: unlimited)")
+	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", DefaultHandshakeTimeout, "bound on the WebSocket upgrade")
 	if err := flagenv.Parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			var b strings.Builder
@@ -189,6 +270,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("%w: --gossip-key is not base64: %w", ErrBadConfig, err)
 		}
 		c.GossipKey = key
+	}
+	if secret != "" {
+		c.AuthSecret = []byte(secret)
 	}
 	if err := c.validate(); err != nil {
 		return Config{}, err
@@ -212,6 +296,13 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: --gossip-key must decode to 16, 24 or 32 bytes", ErrBadConfig)
 	case strings.TrimSpace(c.DefaultNamespace) == "" && c.DefaultNamespace != "":
 		return fmt.Errorf("%w: --default-namespace is blank", ErrBadConfig)
+	case c.RateBurst < 0:
+		return fmt.Errorf("%w: --rate-burst must be positive", ErrBadConfig)
+	case c.HandshakeTimeout < 0:
+		return fmt.Errorf("%w: --handshake-timeout must be positive", ErrBadConfig)
+	}
+	if err := c.TLS.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	switch c.LogFormat {
 	case "", "text", "json":

@@ -21,7 +21,7 @@ func TestFramesReadByGorilla(t *testing.T) {
 	payloads := [][]byte{nil, []byte("hi"), bytes.Repeat([]byte("a"), 125), bytes.Repeat([]byte("b"), 126),
 		bytes.Repeat([]byte("c"), 65535), bytes.Repeat([]byte("d"), 65536)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := newUpgrader().Upgrade(w, r, nil)
+		conn, err := newUpgrader(DefaultHandshakeTimeout).Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}

@@ -29,6 +29,8 @@ type Gateway struct {
 	reg      *prometheus.Registry
 	metrics  *metrics
 	limits   clientLimits
+	conns    *connLimiter
+	ring     *ops.RingMetrics
 	upgrader *websocket.Upgrader
 	members  *membership.Membership
 	dialer   *dialer
@@ -61,17 +63,25 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 	logger = logger.With("node", cfg.Name)
 	hard, hardStop := context.WithCancel(context.WithoutCancel(ctx))
 	reg := ops.NewRegistry()
+	grpcOpts, dialOpt, err := grpcSecurity(cfg)
+	if err != nil {
+		hardStop()
+		return nil, err
+	}
 	g = &Gateway{
 		cfg:      cfg,
 		log:      logger,
 		reg:      reg,
 		metrics:  newMetrics(reg),
-		upgrader: newUpgrader(),
-		dialer:   newDialer(),
+		upgrader: newUpgrader(cfg.HandshakeTimeout),
+		dialer:   newDialer(dialOpt),
+		conns:    newConnLimiter(cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.MaxConnectionsPerRoom),
+		ring:     ops.NewRingMetrics(reg),
 		hardStop: hardStop,
 		limits: clientLimits{
 			sendQueue: cfg.SendQueue, maxMessage: cfg.MaxMessageSize, pingInterval: cfg.PingInterval,
 			writeTimeout: cfg.WriteTimeout, closeWait: cfg.CloseWait,
+			rate: cfg.RateLimit, burst: cfg.RateBurst,
 		},
 	}
 	var cleanup []func()
@@ -109,10 +119,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 		hard:    hard,
 	})
 	g.startWatch()
+	rg := g.members.Ring()
+	g.ring.Observe(rg.Version(), rg.Len(), false)
 
-	srv, hs := ops.NewGRPCServer()
+	srv, hs := ops.NewGRPCServer(grpcOpts...)
 	g.health = hs
-	g.admin = admin.NewServer(admin.Config{Membership: g.members, Local: nil, Logger: logger})
+	g.admin = admin.NewServer(admin.Config{Membership: g.members, Local: nil, Logger: logger,
+		Token: cfg.AdminToken, DialOptions: []grpc.DialOption{dialOpt}})
 	g.admin.Register(srv)
 	g.stopGRPC = ops.ServeGRPC(srv, g.grpcLn, func(err error) { logger.Error("serving gRPC", "err", err) })
 
@@ -204,6 +217,8 @@ func (g *Gateway) startWatch() {
 func (g *Gateway) onMembership(ev membership.Event) {
 	switch ev.Kind {
 	case "ring":
+		rg := g.members.Ring()
+		g.ring.Observe(rg.Version(), rg.Len(), true)
 		g.rooms.each(func(r *room) { r.kickRing() })
 	case "leave":
 		addr := ev.Member.Meta.GetGrpcAddr()

@@ -19,6 +19,8 @@ type metrics struct {
 	streamsOpen   prometheus.Gauge
 	streamReopens prometheus.Counter
 	redirects     prometheus.Counter
+	rateLimited   prometheus.Counter
+	refused       *prometheus.CounterVec // upgrades refused, by reason
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,9 +46,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "room_stream_reopens_total", Help: "Room streams re-opened after a break, move or ring change."}),
 		redirects: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "redirects_total", Help: "Redirects followed (room streams and connection counts)."}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "rate_limited_total", Help: "Clients closed 1008 for exceeding --rate-limit."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "upgrades_refused_total", Help: "WebSocket upgrades refused before the handshake, by reason (origin, auth, forbidden, limit_gateway, limit_ip, limit_room)."}, []string{"reason"}),
 	}
 	reg.MustRegister(m.connsOpen, m.connsClosed, m.messagesIn, m.messagesOut, m.bytesIn,
-		m.bytesOut, m.queueDrops, m.streamsOpen, m.streamReopens, m.redirects)
+		m.bytesOut, m.queueDrops, m.streamsOpen, m.streamReopens, m.redirects, m.rateLimited, m.refused)
 	return m
 }
 

@@ -178,6 +178,7 @@ func (m *member) socketInfo(accepted bool) *roomshardv1.Socket {
 	// them with a frame the stream writer marshals concurrently is safe.
 	return &roomshardv1.Socket{
 		Id:                     m.c.id,
+		Identity:               m.c.identity,
 		Tags:                   m.tags,
 		Attachment:             m.attachment,
 		ConnectedAtUnixMs:      m.c.connectedAt.UnixMilli(),

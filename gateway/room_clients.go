@@ -72,6 +72,10 @@ func (r *room) onGone(c *client, end readEnd) {
 	case endTooBig:
 		r.sendClosed(c.id, end.code, end.reason, false)
 		c.close(closeReq{code: end.code, reason: end.reason, noFrame: true})
+	case endPolicy:
+		// The reader stopped; the writer sends our close frame (1008).
+		r.sendClosed(c.id, end.code, end.reason, false)
+		c.close(closeReq{code: end.code, reason: end.reason})
 	default:
 		r.sendClosed(c.id, websocket.CloseAbnormalClosure, "", false)
 		c.close(closeReq{code: websocket.CloseAbnormalClosure, noFrame: true})

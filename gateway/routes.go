@@ -63,10 +63,20 @@ func (g *Gateway) handleWebSocket(addr addrFunc) http.HandlerFunc {
 			return
 		}
 		if !originAllowed(g.cfg.AllowedOrigins, r) {
-			http.Error(w, "origin not allowed: "+r.Header.Get("Origin"), http.StatusForbidden)
+			g.refuse(w, &refusal{"origin", http.StatusForbidden, "origin not allowed: " + r.Header.Get("Origin")})
 			return
 		}
-		g.serveSocket(w, r, ref)
+		identity, no := g.authenticate(r, ref)
+		if no != nil {
+			g.refuse(w, no)
+			return
+		}
+		release, no := g.conns.acquire(clientIP(r), ref.GetId())
+		if no != nil {
+			g.refuse(w, no)
+			return
+		}
+		g.serveSocket(w, r, ref, identity, release)
 	}
 }
 

@@ -18,12 +18,12 @@ const readBufferSize = 1024
 // newUpgrader returns the gateway's upgrader. The origin is checked before
 // Upgrade (so the 403 has our body); writes bypass gorilla's write buffer
 // (see frame), so the pool only serves the handshake.
-func newUpgrader() *websocket.Upgrader {
+func newUpgrader(handshakeTimeout time.Duration) *websocket.Upgrader {
 	return &websocket.Upgrader{
 		ReadBufferSize:   readBufferSize,
 		WriteBufferSize:  256,
 		WriteBufferPool:  &sync.Pool{},
-		HandshakeTimeout: 10 * time.Second,
+		HandshakeTimeout: handshakeTimeout,
 		CheckOrigin:      func(*http.Request) bool { return true },
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			http.Error(w, reason.Error(), status)
@@ -35,19 +35,34 @@ func newUpgrader() *websocket.Upgrader {
 // reader goroutine, returning at once: net/http keeps a connection's 8 KiB
 // of buffers and the request alive for as long as the handler runs, which
 // is a waste for a long-lived, mostly idle socket.
-func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *roomshardv1.RoomRef) {
+// identity is the connect token's subject; release gives back the
+// connection-limit slot when the socket ends.
+func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *roomshardv1.RoomRef, identity string, release func()) {
 	rm, err := g.rooms.acquire(ref)
 	if err != nil {
+		release()
 		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	conn, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		release()
 		g.rooms.release(rm) // the upgrader answered the request
 		return
 	}
 	c := newClient(uuid.NewString(), conn, g.limits, g.metrics)
-	go g.runSocket(rm, c)
+	c.identity = identity
+	go func() {
+		defer release()
+		g.runSocket(rm, c)
+	}()
+}
+
+// refuse answers an upgrade refused before the handshake with a one-line
+// body and counts it.
+func (g *Gateway) refuse(w http.ResponseWriter, no *refusal) {
+	g.metrics.refused.WithLabelValues(no.reason).Inc()
+	http.Error(w, no.msg, no.status)
 }
 
 // runSocket is a client's reader goroutine. It starts the writer and waits
