@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
@@ -190,7 +192,15 @@ func (r *room) onEnded(s *stream, err error) {
 	if s != r.cur {
 		return
 	}
+	full := !r.opened && status.Code(err) == codes.ResourceExhausted
 	r.stopStream()
+	if full && !r.quitting {
+		// The owner is at its --max-rooms: tell clients to come back later
+		// (1013) rather than queue them behind a shard that said no.
+		r.log.Warn("shard refused the room: at its room limit", "addr", s.addr)
+		r.unavailable()
+		return
+	}
 	if r.quitting {
 		r.exit = true
 		return

@@ -63,6 +63,18 @@ type Config struct {
 	// StreamQueueBytes bounds the bytes queued for one gateway room stream.
 	// Default 64 MiB.
 	StreamQueueBytes int
+	// TLS are the gRPC certificate files: the server serves TLS (mutual,
+	// requiring verified client certificates, when CA is set) and dials
+	// other nodes' admin service with the same certificate. Default:
+	// plaintext.
+	TLS ops.TLSFiles
+	// TLSServerName is the name expected in peers' certificates when
+	// dialing them. Default: the host dialed (the peer's gossiped IP).
+	TLSServerName string
+	// MaxRooms bounds the rooms this shard holds (running or hibernated);
+	// a gateway opening one more gets ResourceExhausted and closes the
+	// room's sockets with 1013. Default 100000; negative: unlimited.
+	MaxRooms int
 }
 
 // Defaults.
@@ -72,6 +84,7 @@ const (
 	DefaultGossipAddr     = ":7947"
 	DefaultStorage        = "pebble:./data"
 	DefaultHibernateAfter = 10 * time.Second
+	DefaultMaxRooms       = 100000
 )
 
 func (c *Config) ensureDefaults() {
@@ -108,6 +121,9 @@ func (c *Config) ensureDefaults() {
 	if c.StreamQueueBytes <= 0 {
 		c.StreamQueueBytes = 64 << 20
 	}
+	if c.MaxRooms == 0 {
+		c.MaxRooms = DefaultMaxRooms
+	}
 }
 
 // validate checks what ensureDefaults cannot fix.
@@ -125,6 +141,9 @@ func (c *Config) validate() error {
 	}
 	if n := len(c.GossipKey); n != 0 && n != 16 && n != 24 && n != 32 {
 		return fmt.Errorf("%w: --gossip-key must decode to 16, 24 or 32 bytes, got %d", ErrConfig, n)
+	}
+	if err := c.TLS.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if _, err := shard.Bind(c.Classes, c.Namespaces); err != nil {
 		return fmt.Errorf("%w: --namespace: %w", ErrConfig, err)
@@ -204,6 +223,11 @@ func newFlagSet(c *Config, join, key *string, ns *flagenv.Strings) *flag.FlagSet
 	fs.Var(ns, "namespace", "bind an extra namespace to a room class, NAME=CLASS (repeatable)")
 	fs.StringVar(key, "gossip-key", "", "gossip encryption key, base64 of 16, 24 or 32 bytes")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "require this bearer token on admin API calls")
+	fs.StringVar(&c.TLS.Cert, "tls-cert", "", "PEM certificate for gRPC (serving and dialing peers); default plaintext")
+	fs.StringVar(&c.TLS.Key, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&c.TLS.CA, "tls-ca", "", "PEM CA bundle; makes gRPC TLS mutual (client certificates required and verified)")
+	fs.StringVar(&c.TLSServerName, "tls-server-name", "", "name expected in peers' certificates (default: the dialed host)")
+	fs.IntVar(&c.MaxRooms, "max-rooms", DefaultMaxRooms, "rooms this shard holds at most (beyond: gateways close the room's sockets 1013; negative: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	return fs

@@ -24,18 +24,20 @@ import (
 
 // Server is a running shard process.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	members  *membership.Membership
-	host     *shard.Host
-	service  *Service
-	admin    *admin.Server
-	health   *health.Server
-	stopGRPC func(context.Context)
-	stopHTTP func(context.Context) error
-	httpAddr string
-	grpcAddr string
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	members *membership.Membership
+	host    *shard.Host
+	service *Service
+	admin   *admin.Server
+	health  *health.Server
+	// ringWatch stops the ring metrics' membership subscription.
+	ringWatch func()
+	stopGRPC  func(context.Context)
+	stopHTTP  func(context.Context) error
+	httpAddr  string
+	grpcAddr  string
 
 	stopping atomic.Bool
 	shutdown sync.Once
@@ -68,6 +70,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	if err != nil {
 		_ = grpcLn.Close()
 		return nil, err
+	}
+	tlsOpts, err := cfg.TLS.ServerOptions()
+	if err != nil {
+		_ = grpcLn.Close()
+		_ = httpLn.Close()
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	dialOpt, err := cfg.TLS.DialOption(cfg.TLSServerName)
+	if err != nil {
+		_ = grpcLn.Close()
+		_ = httpLn.Close()
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s.grpcAddr = advertised(grpcLn.Addr(), cfg.GRPCAddr, cfg.Advertise)
 	s.httpAddr = advertised(httpLn.Addr(), cfg.HTTPAddr, cfg.Advertise)
@@ -105,16 +119,19 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 
-	gs, hs := ops.NewGRPCServer(
+	gs, hs := ops.NewGRPCServer(append(tlsOpts,
 		// Find gateways that vanished without closing their connections,
 		// so their sockets' close handlers run.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	)
+	)...)
 	s.health = hs
 	s.service = NewService(s.host, logger, cfg.StreamQueueFrames, cfg.StreamQueueBytes)
+	s.service.MaxRooms = cfg.MaxRooms
+	s.ringWatch = watchRing(s.members, ops.NewRingMetrics(s.reg))
 	roomshardv1.RegisterShardServiceServer(gs, s.service)
-	s.admin = admin.NewServer(admin.Config{Membership: s.members, Local: s.host, Logger: logger, Token: cfg.AdminToken})
+	s.admin = admin.NewServer(admin.Config{Membership: s.members, Local: s.host, Logger: logger, Token: cfg.AdminToken,
+		DialOptions: []grpc.DialOption{dialOpt}})
 	s.admin.Register(gs)
 	s.stopGRPC = ops.ServeGRPC(gs, grpcLn, func(err error) { logger.Error("serving gRPC", "err", err) })
 
@@ -183,6 +200,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if err := s.host.Close(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.ringWatch()
 	if err := s.admin.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -23,6 +23,9 @@ type Service struct {
 	log                 *slog.Logger
 	queueFrames, qBytes int
 	readers             sync.WaitGroup
+	// MaxRooms bounds the rooms the host holds when a new one is opened
+	// (see Config.MaxRooms); <= 0 is unlimited. Set before serving.
+	MaxRooms int
 }
 
 // NewService returns the ShardService for host. queueFrames and
@@ -53,6 +56,9 @@ func (s *Service) Room(stream grpc.BidiStreamingServer[roomshardv1.RoomRequest, 
 	frames := req.GetFrames()
 	if len(frames) == 0 || frames[0].GetOpen() == nil {
 		return status.Error(codes.InvalidArgument, "shard: the first frame must be OpenRoom")
+	}
+	if err := s.admit(frames[0].GetOpen().GetRoom()); err != nil {
+		return err
 	}
 	q := newSendQueue(s.queueFrames, s.qBytes)
 	conn, redirect, err := s.host.Open(ctx, frames[0].GetOpen(), q)
