@@ -26,8 +26,8 @@ type event struct {
 	sock    *socket // the socket the event is about; nil for alarms
 	started time.Time
 	outbox  []linkFrames
-	// Issue 3: the event's storage transaction (buffered writes) lives
-	// here; State.Storage reads and writes through it.
+	// The event's storage writes are buffered in the room's durable.batch
+	// (durable.go); Storage reads through them.
 }
 
 // linkFrames is the part of an outbox bound for one gateway stream.
@@ -57,16 +57,23 @@ func (e *event) pushFront(l *link, f *roomshardv1.ShardFrame) {
 	e.push(l, f)
 }
 
-// commit makes the event's storage writes durable. It runs after the
-// handler returned (also when it failed: like Durable Objects, writes made
-// before an error still commit) and before release.
-//
-// Issue 3 hook: commit the event's transaction here, fenced by the room's
-// lease; on error, discard the outbox (nothing the handler sent may reach
-// a client) and reset the room object.
-func (r *room) commit(ev *event) error {
-	_ = ev
-	return nil
+// dropDeliveries removes the messages from the outbox and keeps the
+// runtime's frames (closes, tags, attachments, auto-responses), which
+// report registry changes already made.
+func (e *event) dropDeliveries() {
+	kept := e.outbox[:0]
+	for _, lf := range e.outbox {
+		frames := lf.frames[:0]
+		for _, f := range lf.frames {
+			if f.GetDeliver() == nil {
+				frames = append(frames, f)
+			}
+		}
+		if len(frames) > 0 {
+			kept = append(kept, linkFrames{l: lf.l, frames: frames})
+		}
+	}
+	e.outbox = kept
 }
 
 // release hands the outbox to the gateway streams, one Send per stream so

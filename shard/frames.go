@@ -269,13 +269,3 @@ func (r *room) dropLink(l *link, err error) {
 		}, func() { s.state = sockClosed })
 	}
 }
-
-// onAlarm runs the alarm handler.
-//
-// Issue 3 hook: select on the room's alarm timer in run and call this;
-// retry with backoff on error (SPEC §6).
-func (r *room) onAlarm() {
-	r.dispatch(evAlarm, nil, func(ctx context.Context, obj Room) error {
-		return obj.Alarm(ctx)
-	}, nil)
-}

@@ -11,6 +11,8 @@ import (
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 	"github.com/roomshard/roomshard/cluster/ring"
 	"github.com/roomshard/roomshard/cluster/roomid"
+	"github.com/roomshard/roomshard/shard/storage"
+	"github.com/roomshard/roomshard/shard/storage/memory"
 )
 
 // HostConfig configures a Host. Zero fields take the defaults documented
@@ -35,6 +37,23 @@ type HostConfig struct {
 	Logger *slog.Logger
 	// Metrics receives runtime metrics. Default: none.
 	Metrics *Metrics
+
+	// Storage is where rooms keep their data and alarms (SPEC §6). Default:
+	// an in-memory store of the host's own, closed by Close. A store given
+	// here is the caller's to close, after Close.
+	Storage storage.Backend
+	// CommitTimeout bounds one commit, and taking a room's lease; past it
+	// the outcome is unknown and the event fails. Default 10s.
+	CommitTimeout time.Duration
+	// AlarmScanInterval is how often the host looks for due alarms of the
+	// rooms its ring gives it. Default 100ms.
+	AlarmScanInterval time.Duration
+	// AlarmRetryBase is how long after a failed alarm handler it runs
+	// again; each further retry waits twice as long. Default 2s (SPEC §6).
+	AlarmRetryBase time.Duration
+	// AlarmRetries is how many times a failing alarm handler is retried
+	// before the alarm is dropped. Default 6.
+	AlarmRetries int
 }
 
 func (c *HostConfig) ensureDefaults() {
@@ -47,6 +66,18 @@ func (c *HostConfig) ensureDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.CommitTimeout <= 0 {
+		c.CommitTimeout = 10 * time.Second
+	}
+	if c.AlarmScanInterval <= 0 {
+		c.AlarmScanInterval = 100 * time.Millisecond
+	}
+	if c.AlarmRetryBase <= 0 {
+		c.AlarmRetryBase = 2 * time.Second
+	}
+	if c.AlarmRetries <= 0 {
+		c.AlarmRetries = 6
+	}
 }
 
 // Host runs the active rooms of one shard node. It is safe for concurrent use.
@@ -56,6 +87,11 @@ type Host struct {
 	cancel   context.CancelFunc
 	draining atomic.Bool
 	wg       sync.WaitGroup // room goroutines
+
+	drained     chan struct{} // closed once draining with no room (Drained)
+	drainedOnce sync.Once
+	ownStore bool           // cfg.Storage is the default the host made: Close closes it
+	scan     *alarmScan
 
 	// protects rooms, closed and every room's pending
 	mu     sync.Mutex
@@ -70,7 +106,12 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		return nil, fmt.Errorf("%w: host needs a node name, a ring and namespaces", ErrBadBinding)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}, nil
+	h := &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}, drained: make(chan struct{})}
+	if h.cfg.Storage == nil {
+		h.cfg.Storage, h.ownStore = memory.New(), true
+	}
+	h.scan = startAlarmScan(h)
+	return h, nil
 }
 
 // Node is the shard's name.
@@ -118,13 +159,19 @@ func (h *Host) resolve(ref *roomshardv1.RoomRef) (resolved, error) {
 func (h *Host) redirect(id string) *roomshardv1.Redirect {
 	rg := h.cfg.Ring()
 	owner, ok := rg.Owner(id)
-	if ok && owner.Name == h.cfg.Node {
+	draining := h.draining.Load()
+	if ok && owner.Name == h.cfg.Node && !draining {
 		return nil
 	}
 	rd := &roomshardv1.Redirect{Owner: owner.Name, OwnerGrpcAddr: owner.Addr, RingVersion: rg.Version()}
-	if ok {
+	switch {
+	case ok && owner.Name == h.cfg.Node:
+		// Draining before our own ring dropped us: name no owner, so the
+		// gateway backs off and asks its ring again.
+		rd = &roomshardv1.Redirect{RingVersion: rg.Version(), Reason: "shard is draining"}
+	case ok:
 		rd.Reason = fmt.Sprintf("room is owned by %s", owner.Name)
-	} else {
+	default:
 		rd.Reason = "no active shard on the ring"
 	}
 	h.cfg.Metrics.redirected()
@@ -152,25 +199,10 @@ func (h *Host) Open(ctx context.Context, open *roomshardv1.OpenRoom, out Outboun
 	if rd := h.redirect(ref.id); rd != nil {
 		return nil, rd, nil
 	}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return nil, nil, ErrClosed
+	r, err := h.hold(ref)
+	if err != nil {
+		return nil, nil, err
 	}
-	r := h.rooms[ref.id]
-	if r == nil {
-		r = newRoom(h, ref.id, ref.ns, ref.name, ref.class)
-		h.rooms[ref.id] = r
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			r.run()
-		}()
-		h.cfg.Metrics.addRooms(1)
-	}
-	r.pending++
-	h.mu.Unlock()
-
 	l := newLink(open.GetGateway(), out)
 	if err := r.enqueue(ctx, func() { r.attach(l, open) }); err != nil {
 		h.mu.Lock()
@@ -199,6 +231,36 @@ func (h *Host) CountConnections(ref *roomshardv1.RoomRef) (int64, *roomshardv1.R
 	return 0, nil, nil
 }
 
+// hold returns the room ref names, activating it if needed, with one more
+// pending attach or wake counted (so the room cannot retire before it runs).
+func (h *Host) hold(ref resolved) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	r := h.rooms[ref.id]
+	if r == nil {
+		r = newRoom(h, ref.id, ref.ns, ref.name, ref.class)
+		h.rooms[ref.id] = r
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			r.run()
+		}()
+		h.cfg.Metrics.addRooms(1)
+	}
+	r.pending++
+	return r, nil
+}
+
+// unhold undoes hold for a wake or attach that never reached the room.
+func (h *Host) unhold(r *room) {
+	h.mu.Lock()
+	r.pending--
+	h.mu.Unlock()
+}
+
 func (h *Host) room(id string) *room {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -216,6 +278,7 @@ func (h *Host) retire(r *room) bool {
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 		h.cfg.Metrics.addRooms(-1)
+		h.noteEmpty()
 	}
 	return true
 }
@@ -227,14 +290,17 @@ func (h *Host) forget(r *room) {
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 		h.cfg.Metrics.addRooms(-1)
+		h.noteEmpty()
 	}
 }
 
 // Close stops every room: each gateway stream gets RoomMoving and ends, so
 // gateways re-open the rooms elsewhere; no close handlers run. New streams
-// are refused. It waits for the rooms' goroutines until ctx ends, then
-// cancels the handlers' context.
+// are refused and alarms no longer scanned. It waits for the rooms'
+// goroutines until ctx ends, then cancels the handlers' context (and closes
+// the host's own default store).
 func (h *Host) Close(ctx context.Context) error {
+	h.scan.stop()
 	h.mu.Lock()
 	h.closed = true
 	rooms := make([]*room, 0, len(h.rooms))
@@ -253,6 +319,9 @@ func (h *Host) Close(ctx context.Context) error {
 	defer h.cancel() // unblocks handlers still waiting on their context
 	select {
 	case <-done:
+		if h.ownStore {
+			return h.cfg.Storage.Close()
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("shard: stopping rooms: %w", ctx.Err())

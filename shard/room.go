@@ -44,15 +44,20 @@ type room struct {
 	// actor-owned
 	reg      *registry
 	state    *State
+	storage  *Storage
+	store    durable // lease, the running event's writes, the runtime's record
 	obj      Room   // nil before the first event and after eviction
 	cur      *event // the running event, nil between events
 	autoReq  string
 	autoResp string
 	idle     *time.Timer // hibernation: fires after HibernateAfter without events
 	recheck  *time.Timer
-	// alarm fires the room's alarm; nil while none is set. Issue 3 arms it
-	// from storage (SetAlarm, and at activation from the stored alarm).
+	// alarm fires the room's alarm at alarmAt; nil while none is armed. A
+	// commit that sets the alarm arms it; the host's alarm scan wakes rooms
+	// whose alarm this timer does not cover (alarm.go).
 	alarm       *time.Timer
+	alarmAt     time.Time
+	alarmQueued atomic.Bool // a wake from the host's alarm scan is in the inbox
 	lastSockets int64 // what the sockets gauge holds for this room
 	activateErr error
 	stopped     bool // set when stopping: late attaches get RoomMoving
@@ -68,6 +73,7 @@ func newRoom(h *Host, id, ns, name string, class Class) *room {
 		reg:   newRegistry(),
 	}
 	r.state = &State{r: r}
+	r.storage = &Storage{r: r}
 	r.hibernated.Store(true)
 	return r
 }
@@ -80,6 +86,7 @@ func (r *room) run() {
 	r.recheck = time.NewTimer(retireRecheck)
 	defer r.idle.Stop()
 	defer r.recheck.Stop()
+	defer r.disarmAlarm()
 	if err := r.activate(); err != nil {
 		// attach refuses every stream; the room retires once none is pending.
 		r.log.Error("activating room", "err", err)
@@ -93,7 +100,7 @@ func (r *room) run() {
 			r.hibernate()
 		case <-r.alarmC():
 			r.alarm = nil
-			r.onAlarm()
+			r.checkAlarm()
 		case <-r.recheck.C:
 		case <-r.stop:
 			r.stopped = true
@@ -105,7 +112,7 @@ func (r *room) run() {
 		}
 		r.publishStats()
 		if len(r.reg.links) == 0 {
-			if r.h.retire(r) {
+			if !r.alarmSoon() && r.h.retire(r) {
 				return
 			}
 			r.recheck.Reset(retireRecheck)
@@ -139,10 +146,9 @@ func (r *room) alarmC() <-chan time.Time {
 	return r.alarm.C
 }
 
-// activate prepares the room before its first event.
-//
-// Issue 3 hook: take the room's fenced storage lease here and load its
-// alarm; a shard that cannot take the lease must not run the room.
+// activate prepares the room before its first event. Storage needs
+// nothing here: the lease is taken at the room's first storage access
+// (durable.go) and due alarms are found by the host's alarm scan.
 func (r *room) activate() error { return nil }
 
 // signalStop asks the room to stop and hand its sockets back to the
@@ -199,13 +205,13 @@ func (r *room) dispatch(kind string, s *socket, fn func(context.Context, Room) e
 	if finish != nil {
 		finish()
 	}
-	if cerr := r.commit(ev); cerr != nil {
-		r.log.Error("committing event", "event", kind, "err", cerr)
-		ev.outbox = nil
+	cerr := r.commit(ev)
+	if cerr != nil {
+		r.commitFailed(ev, cerr)
 	}
 	r.release(ev)
 	r.cur = nil
-	r.h.cfg.Metrics.observeEvent(kind, err == nil, time.Since(ev.started))
+	r.h.cfg.Metrics.observeEvent(kind, err == nil && cerr == nil, time.Since(ev.started))
 	if r.class.Hibernatable && r.h.cfg.HibernateAfter > 0 {
 		r.idle.Reset(r.h.cfg.HibernateAfter)
 	}

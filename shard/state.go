@@ -26,9 +26,6 @@ func (s *State) Namespace() string { return s.r.ns }
 // Logger returns the room's logger (with room and namespace attributes).
 func (s *State) Logger() *slog.Logger { return s.r.log }
 
-// Storage will return the room's transactional storage, bound to the
-// current event (issue 3: see event.commit for where its writes commit).
-
 // Sockets returns the room's open sockets carrying tag, or all of them when
 // tag is "", in the order they joined (DO getWebSockets).
 func (s *State) Sockets(tag string) []*WebSocket {
