@@ -54,6 +54,7 @@ func commands() []*command {
 		{name: "drain", args: "SHARD", summary: "drain a shard: its rooms move away and it exits", setup: noFlags(runDrain)},
 		{name: "watch", summary: "stream membership and ring changes until interrupted", setup: noFlags(runWatch)},
 		{name: "new-id", args: "[NAMESPACE]", summary: "print a new unique room id", setup: noFlags(runNewID)},
+		{name: "token", args: "--secret S --sub USER [--ttl 1h] [--ns NS] [--room NAME]", summary: "mint a connect token for gateways with --auth-secret", raw: runToken},
 	}
 }
 
