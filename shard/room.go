@@ -46,8 +46,8 @@ type room struct {
 	state    *State
 	storage  *Storage
 	store    durable // lease, the running event's writes, the runtime's record
-	obj      Room   // nil before the first event and after eviction
-	cur      *event // the running event, nil between events
+	obj      Room    // nil before the first event and after eviction
+	cur      *event  // the running event, nil between events
 	autoReq  string
 	autoResp string
 	idle     *time.Timer // hibernation: fires after HibernateAfter without events
@@ -58,7 +58,7 @@ type room struct {
 	alarm       *time.Timer
 	alarmAt     time.Time
 	alarmQueued atomic.Bool // a wake from the host's alarm scan is in the inbox
-	lastSockets int64 // what the sockets gauge holds for this room
+	lastSockets int64       // what the sockets gauge holds for this room
 	activateErr error
 	stopped     bool // set when stopping: late attaches get RoomMoving
 }
