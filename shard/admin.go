@@ -127,17 +127,25 @@ func (h *Host) CloseSockets(ctx context.Context, ref *roomshardv1.RoomRef, socke
 }
 
 // Drain marks the shard draining: it leaves the ring, so gateways stop
-// opening rooms here. It returns how many rooms the shard held.
+// opening rooms here, and hands every room off (see Rebalance). Drained
+// is closed once no room is left; the shard process exits then. It
+// returns how many rooms the shard held when the drain started.
 //
-// Issue 4: hand the rooms over (RoomMoving) and exit when none is left.
+// The state is gossiped before the rooms stop, so gateways that get
+// RoomMoving mostly find the new owner on their ring already.
 func (h *Host) Drain(ctx context.Context) (int64, error) {
+	n := int64(h.RoomCount())
 	h.draining.Store(true)
+	var err error
 	if h.cfg.SetState != nil {
-		if err := h.cfg.SetState(ctx, roomshardv1.MemberState_MEMBER_STATE_DRAINING); err != nil {
-			return 0, err
-		}
+		err = h.cfg.SetState(ctx, roomshardv1.MemberState_MEMBER_STATE_DRAINING)
 	}
-	return int64(h.RoomCount()), nil
+	// Hand off even when gossip failed: the shard refuses rooms now.
+	h.Rebalance()
+	h.mu.Lock()
+	h.noteEmpty()
+	h.mu.Unlock()
+	return n, err
 }
 
 // Draining reports whether Drain was called.

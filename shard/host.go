@@ -87,8 +87,11 @@ type Host struct {
 	cancel   context.CancelFunc
 	draining atomic.Bool
 	wg       sync.WaitGroup // room goroutines
-	ownStore bool           // cfg.Storage is the default the host made: Close closes it
-	scan     *alarmScan
+
+	drained     chan struct{} // closed once draining with no room (Drained)
+	drainedOnce sync.Once
+	ownStore    bool // cfg.Storage is the default the host made: Close closes it
+	scan        *alarmScan
 
 	// protects rooms, closed and every room's pending
 	mu     sync.Mutex
@@ -103,7 +106,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		return nil, fmt.Errorf("%w: host needs a node name, a ring and namespaces", ErrBadBinding)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}}
+	h := &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}, drained: make(chan struct{})}
 	if h.cfg.Storage == nil {
 		h.cfg.Storage, h.ownStore = memory.New(), true
 	}
@@ -156,13 +159,19 @@ func (h *Host) resolve(ref *roomshardv1.RoomRef) (resolved, error) {
 func (h *Host) redirect(id string) *roomshardv1.Redirect {
 	rg := h.cfg.Ring()
 	owner, ok := rg.Owner(id)
-	if ok && owner.Name == h.cfg.Node {
+	draining := h.draining.Load()
+	if ok && owner.Name == h.cfg.Node && !draining {
 		return nil
 	}
 	rd := &roomshardv1.Redirect{Owner: owner.Name, OwnerGrpcAddr: owner.Addr, RingVersion: rg.Version()}
-	if ok {
+	switch {
+	case ok && owner.Name == h.cfg.Node:
+		// Draining before our own ring dropped us: name no owner, so the
+		// gateway backs off and asks its ring again.
+		rd = &roomshardv1.Redirect{RingVersion: rg.Version(), Reason: "shard is draining"}
+	case ok:
 		rd.Reason = fmt.Sprintf("room is owned by %s", owner.Name)
-	} else {
+	default:
 		rd.Reason = "no active shard on the ring"
 	}
 	h.cfg.Metrics.redirected()
@@ -269,6 +278,7 @@ func (h *Host) retire(r *room) bool {
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 		h.cfg.Metrics.addRooms(-1)
+		h.noteEmpty()
 	}
 	return true
 }
@@ -280,6 +290,7 @@ func (h *Host) forget(r *room) {
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 		h.cfg.Metrics.addRooms(-1)
+		h.noteEmpty()
 	}
 }
 

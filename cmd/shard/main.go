@@ -42,9 +42,14 @@ func run() int {
 		logger.Error("starting shard", "err", err)
 		return 1
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case <-srv.Drained():
+		// SPEC §7: a drained shard exits once its rooms moved away.
+		logger.Info("drained; shutting down")
+	}
 	stop() // a second signal kills the process at once
-	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), ops.DefaultShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -20,6 +20,8 @@ import (
 	"github.com/roomshard/roomshard/cluster/membership"
 	"github.com/roomshard/roomshard/cluster/ops"
 	"github.com/roomshard/roomshard/shard"
+	"github.com/roomshard/roomshard/shard/storage"
+	"github.com/roomshard/roomshard/shard/storage/backends"
 )
 
 // Server is a running shard process.
@@ -29,11 +31,13 @@ type Server struct {
 	reg     *prometheus.Registry
 	members *membership.Membership
 	host    *shard.Host
+	store   storage.Backend
 	service *Service
 	admin   *admin.Server
 	health  *health.Server
 	// ringWatch stops the ring metrics' membership subscription.
 	ringWatch func()
+	rebal     *rebalancer
 	stopGRPC  func(context.Context)
 	stopHTTP  func(context.Context) error
 	httpAddr  string
@@ -61,6 +65,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s := &Server{cfg: cfg, log: logger, reg: ops.NewRegistry()}
+	if s.store, err = backends.Open(ctx, cfg.Storage); err != nil {
+		return nil, fmt.Errorf("shard: opening storage: %w", err)
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = s.store.Close()
+		}
+	}()
 
 	grpcLn, err := ops.Listen(cfg.GRPCAddr)
 	if err != nil {
@@ -111,6 +124,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		HibernateAfter: cfg.HibernateAfter,
 		Logger:         logger,
 		Metrics:        shard.NewMetrics(s.reg),
+		Storage:        s.store,
 	})
 	if err != nil {
 		_ = s.members.Shutdown()
@@ -126,6 +140,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	)...)
 	s.health = hs
+	s.rebal = startRebalancer(s.members, s.host)
 	s.service = NewService(s.host, logger, cfg.StreamQueueFrames, cfg.StreamQueueBytes)
 	s.service.MaxRooms = cfg.MaxRooms
 	s.ringWatch = watchRing(s.members, ops.NewRingMetrics(s.reg))
@@ -140,7 +155,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	s.stopHTTP = ops.ServeHTTP(httpLn, mux, func(err error) { logger.Error("serving HTTP", "err", err) })
 
 	logger.Info("shard started", "grpc", s.grpcAddr, "http", s.httpAddr, "gossip", s.members.GossipAddr(),
-		"namespaces", shard.BindingList(namespaces), "storage", cfg.Storage)
+		"namespaces", shard.BindingList(namespaces), "storage", redactStorage(cfg.Storage))
+	started = true
 	return s, nil
 }
 
@@ -178,6 +194,10 @@ func (s *Server) Membership() *membership.Membership { return s.members }
 // Config returns the configuration with defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
 
+// Drained is closed once a drain (admin DrainShard) has handed off every
+// room, or its deadline passed: the process should Shutdown and exit.
+func (s *Server) Drained() <-chan struct{} { return s.rebal.drained }
+
 // Shutdown stops the shard, bounded by ctx: it marks the node draining,
 // refuses new room streams and stops the rooms (gateways get RoomMoving
 // and re-open them elsewhere), leaves the cluster, stops gRPC gracefully
@@ -197,8 +217,13 @@ func (s *Server) stop(ctx context.Context) error {
 		s.log.Warn("gossiping draining state", "err", err)
 	}
 	cancel()
+	s.rebal.stop()
 	if err := s.host.Close(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	// The rooms have stopped (or ctx ended and their commits fail fast).
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing storage: %w", err))
 	}
 	s.ringWatch()
 	if err := s.admin.Close(); err != nil {
