@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+	"github.com/roomshard/roomshard/cluster/admin"
 	"github.com/roomshard/roomshard/cluster/clustertest"
 )
 
@@ -84,7 +85,7 @@ func runOverlay(t *testing.T, bins clustertest.Binaries, objs []object) {
 
 	// Clients and roomctl reach the pods through the Services, as in a cluster.
 	web := serviceAddr(t, objs, pods, clientService, "http")
-	admin := adminClient(t, serviceAddr(t, objs, pods, adminService, "grpc"))
+	admin := adminClient(t, serviceAddr(t, objs, pods, adminService, "grpc"), lookupEnv(gw.env, "ROOMSHARD_ADMIN_TOKEN"))
 	waitRing(t, admin, shards)
 	last := shards[len(shards)-1]
 	var clients []*websocket.Conn
@@ -404,9 +405,25 @@ func serviceAddr(t *testing.T, objs []object, pods []*pod, name, port string) st
 	return ""
 }
 
-func adminClient(t *testing.T, addr string) roomshardv1.AdminServiceClient {
+// lookupEnv is the value of name in a KEY=VALUE list, or "".
+func lookupEnv(env []string, name string) string {
+	for _, e := range env {
+		if k, v, ok := strings.Cut(e, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// adminClient dials the admin API as roomctl in a pod would: with the
+// pods' admin token when they have one.
+func adminClient(t *testing.T, addr, token string) roomshardv1.AdminServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(admin.BearerToken(token)))
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,13 @@ func withOperatorSecrets(objs, examples []object) []object {
 		ObjectMeta: metav1.ObjectMeta{Name: "roomshard-gossip", Namespace: "roomshard"},
 		StringData: map[string]string{"key": base64.StdEncoding.EncodeToString(key)},
 	}
-	return append(out, object{APIVersion: "v1", Kind: "Secret", Namespace: gossip.Namespace, Name: gossip.Name, Typed: gossip})
+	adminToken := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "roomshard-admin", Namespace: "roomshard"},
+		StringData: map[string]string{"token": base64.RawURLEncoding.EncodeToString(key[:16])},
+	}
+	return append(out,
+		object{APIVersion: "v1", Kind: "Secret", Namespace: gossip.Namespace, Name: gossip.Name, Typed: gossip},
+		object{APIVersion: "v1", Kind: "Secret", Namespace: adminToken.Namespace, Name: adminToken.Name, Typed: adminToken})
 }
 
 // TestSecretsDocumented checks every Secret a pod reads is one the deploy
