@@ -116,10 +116,16 @@ func start(bins Binaries, spec Spec) (*Proc, error) {
 	if spec.Role == RoleGateway {
 		bin = bins.Gateway
 	}
-	p.Args = append([]string{
+	p.Args = []string{
 		"--name", spec.Name, "--http", p.HTTP, "--grpc", p.GRPC, "--gossip", p.Gossip,
 		"--log-level", "debug",
-	}, spec.Args...)
+	}
+	if spec.Role == RoleShard {
+		// Not the default pebble:./data, which two shards cannot share;
+		// a --storage in spec.Args comes later and wins.
+		p.Args = append(p.Args, "--storage", "memory")
+	}
+	p.Args = append(p.Args, spec.Args...)
 	if len(spec.Join) > 0 {
 		p.Args = append(p.Args, "--join", strings.Join(spec.Join, ","))
 	}

@@ -36,8 +36,11 @@ type Config struct {
 	Advertise string
 	// Join lists peers (host:port) to join; empty starts a new cluster.
 	Join []string
-	// Storage is "memory", "pebble:PATH" or a postgres:// URL. Default
-	// "pebble:./data". Validated here; wired to rooms with storage (issue 3).
+	// Storage is where rooms keep their data and alarms: "memory",
+	// "pebble:PATH" or a postgres:// URL (see package backends). Rooms that
+	// move between shards keep their data only if those shards share the
+	// store: the shards of one process share a pebble path; separate
+	// processes need PostgreSQL. Default "pebble:./data".
 	Storage string
 	// HibernateAfter is the idle time after which a hibernatable room's
 	// object is evicted. Default 10s; negative never.
@@ -172,6 +175,14 @@ func CheckStorage(s string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: --storage %q: want memory, pebble:PATH or a postgres:// URL", ErrConfig, s)
+}
+
+// redactStorage hides a PostgreSQL URL's password, for logs.
+func redactStorage(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 // ParseConfig reads the shard's flags from args and, for flags not given,

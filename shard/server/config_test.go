@@ -19,7 +19,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	if c.Name == "" || c.HTTPAddr != ":9100" || c.GRPCAddr != ":7100" || c.GossipAddr != ":7947" ||
 		c.Storage != "pebble:./data" || c.HibernateAfter != 10*time.Second || len(c.Join) != 0 ||
-		c.LogLevel != "info" || c.LogFormat != "text" || len(c.Classes) != 3 {
+		c.LogLevel != "info" || c.LogFormat != "text" || len(c.Classes) != 5 {
 		t.Errorf("defaults = %+v", c)
 	}
 }

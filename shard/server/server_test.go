@@ -40,7 +40,7 @@ func TestOpsEndpoints(t *testing.T) {
 		}
 	}
 	m, ok := s.Membership().Member("s1")
-	if !ok || m.Meta.GetGrpcAddr() != s.GRPCAddr() || m.Meta.GetHttpAddr() != s.HTTPAddr() || len(m.Meta.GetNamespaces()) != 3 {
+	if !ok || m.Meta.GetGrpcAddr() != s.GRPCAddr() || m.Meta.GetHttpAddr() != s.HTTPAddr() || len(m.Meta.GetNamespaces()) != 5 {
 		t.Errorf("own member = %+v", m)
 	}
 }
