@@ -162,6 +162,9 @@ func (f *fakeShard) handle(fr *roomshardv1.GatewayFrame) ([]*roomshardv1.ShardFr
 		f.sockets[fr.Connected.GetSocket().GetId()] = true
 		f.mu.Unlock()
 		f.log("connected %s", fr.Connected.GetSocket().GetId())
+		if who := fr.Connected.GetSocket().GetIdentity(); who != "" {
+			f.log("identity %s %s", fr.Connected.GetSocket().GetId(), who)
+		}
 	case *roomshardv1.GatewayFrame_Closed:
 		c := fr.Closed
 		f.mu.Lock()
