@@ -74,6 +74,7 @@ func (r *room) checkAlarm() {
 	case time.Now().Before(at):
 		r.armAlarm(at)
 	default:
+		r.h.cfg.Metrics.observeAlarmLag(time.Since(at))
 		r.runAlarm()
 	}
 }

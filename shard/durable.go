@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/roomshard/roomshard/shard/storage"
 )
@@ -98,7 +99,10 @@ func (r *room) commit(ev *event) error {
 	alarm := d.batch.Alarm()
 	ctx, cancel := context.WithTimeout(ev.ctx, r.h.cfg.CommitTimeout)
 	defer cancel()
-	if err := r.h.cfg.Storage.Commit(ctx, *d.lease, &d.batch); err != nil {
+	start := time.Now()
+	err := r.h.cfg.Storage.Commit(ctx, *d.lease, &d.batch)
+	r.h.cfg.Metrics.observeCommit(time.Since(start), err == nil)
+	if err != nil {
 		return err
 	}
 	d.metaDirty = false

@@ -15,6 +15,8 @@ type Metrics struct {
 	latency   *prometheus.HistogramVec
 	opens     prometheus.Counter
 	redirects prometheus.Counter
+	commits   *prometheus.HistogramVec
+	alarmLag  prometheus.Histogram
 }
 
 // NewMetrics creates the runtime's metrics and registers them with reg.
@@ -39,8 +41,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		redirects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomshard_shard_redirects_total", Help: "Room streams and counts redirected to another shard.",
 		}),
+		commits: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "roomshard_shard_storage_commit_seconds", Help: "Time to commit one event's storage writes, by result (ok, error).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 11),
+		}, []string{"result"}),
+		alarmLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "roomshard_shard_alarm_lag_seconds", Help: "How late alarms start: from their scheduled time to their handler's dispatch.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 3, 11),
+		}),
 	}
-	reg.MustRegister(m.rooms, m.sockets, m.events, m.latency, m.opens, m.redirects)
+	reg.MustRegister(m.rooms, m.sockets, m.events, m.latency, m.opens, m.redirects, m.commits, m.alarmLag)
 	return m
 }
 
@@ -66,6 +76,23 @@ func (m *Metrics) observeEvent(kind string, ok bool, d time.Duration) {
 	}
 	m.events.WithLabelValues(kind, result).Inc()
 	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeCommit(d time.Duration, ok bool) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if !ok {
+		result = "error"
+	}
+	m.commits.WithLabelValues(result).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeAlarmLag(d time.Duration) {
+	if m != nil {
+		m.alarmLag.Observe(max(d, 0).Seconds())
+	}
 }
 
 func (m *Metrics) streamOpened() {

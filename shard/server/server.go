@@ -144,6 +144,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	s.service = NewService(s.host, logger, cfg.StreamQueueFrames, cfg.StreamQueueBytes)
 	s.service.MaxRooms = cfg.MaxRooms
 	s.ringWatch = watchRing(s.members, ops.NewRingMetrics(s.reg))
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roomshard_shard_rooms_hibernated", Help: "Rooms held by this shard whose object is evicted (hibernated).",
+	}, func() float64 { return float64(s.host.Hibernated()) }))
 	roomshardv1.RegisterShardServiceServer(gs, s.service)
 	s.admin = admin.NewServer(admin.Config{Membership: s.members, Local: s.host, Logger: logger, Token: cfg.AdminToken,
 		DialOptions: []grpc.DialOption{dialOpt}})
