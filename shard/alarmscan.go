@@ -157,8 +157,12 @@ func (s *alarmScan) wake(ctx context.Context, id string) {
 	}
 }
 
-// owns reports whether this host's ring gives it room id.
+// owns reports whether this host's ring gives it room id and it is not
+// draining (a draining shard hands rooms off and takes none).
 func (h *Host) owns(id string) bool {
+	if h.draining.Load() {
+		return false
+	}
 	owner, ok := h.cfg.Ring().Owner(id)
 	return ok && owner.Name == h.cfg.Node
 }
