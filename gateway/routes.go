@@ -126,6 +126,12 @@ func (g *Gateway) resolve(a roomAddr) (ref *roomshardv1.RoomRef, status int, msg
 	if _, ok := g.members.NamespaceClass(a.namespace); !ok {
 		return nil, http.StatusNotFound, fmt.Sprintf("unknown namespace %q", a.namespace)
 	}
+	return refFor(a)
+}
+
+// refFor checks a route's room name or id (400 when bad) and returns the
+// room's reference with its id.
+func refFor(a roomAddr) (ref *roomshardv1.RoomRef, status int, msg string) {
 	if a.id != "" {
 		if roomid.CheckID(a.id) != nil {
 			return nil, http.StatusBadRequest, "malformed object id: want 64 hex characters"
