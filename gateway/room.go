@@ -45,6 +45,11 @@ type room struct {
 	openTimer  *time.Timer // bounds the wait for RoomOpened
 	openC      <-chan time.Time
 
+	// redirectStranger: redirectTo names a shard our ring lacks, tried
+	// only briefly (see onRedirect); strangerAttempt: cur is such a try
+	redirectStranger bool
+	strangerAttempt  bool
+
 	quitting bool // no client holds the room any more
 	exit     bool // run should return
 	leaveC   <-chan time.Time

@@ -18,6 +18,14 @@ const (
 	maxRedirects = 3
 	retryBase    = 50 * time.Millisecond
 	retryMax     = time.Second
+	// strangerAttemptTimeout bounds an attempt on a redirect to a shard
+	// our ring does not have (see onRedirect).
+	strangerAttemptTimeout = 500 * time.Millisecond
+	// lagRetry is the pause after a failed attempt on such a shard: the
+	// redirecting shard's ring lags ours and converges within a few
+	// gossip intervals, and no event tells us when, so ask again soon
+	// instead of backing off.
+	lagRetry = 100 * time.Millisecond
 	// openAttemptTimeout bounds one attempt's wait for RoomOpened (also at
 	// most half of RoomOpenTimeout), so a shard that accepts connections
 	// but never answers, or a dial hanging on a vanished host, does not
@@ -56,7 +64,12 @@ func (r *room) open() {
 	r.cur = startStream(r.env.hard, r.gen, addr, cc, open, r, r.env.metrics)
 	r.opened = false
 	r.ringOwner = owner
-	r.armOpenTimer(min(openAttemptTimeout, r.env.cfg.RoomOpenTimeout/2, r.env.cfg.RoomOpenTimeout-now.Sub(r.downSince)))
+	limit := openAttemptTimeout
+	r.strangerAttempt, r.redirectStranger = r.redirectStranger, false
+	if r.strangerAttempt {
+		limit = strangerAttemptTimeout
+	}
+	r.armOpenTimer(min(limit, r.env.cfg.RoomOpenTimeout/2, r.env.cfg.RoomOpenTimeout-now.Sub(r.downSince)))
 }
 
 func (r *room) armOpenTimer(d time.Duration) {
@@ -83,7 +96,7 @@ func (r *room) onOpenTimeout() {
 	r.log.Debug("room open timed out", "addr", r.cur.addr)
 	r.stopStream()
 	r.env.metrics.streamReopens.Inc()
-	r.scheduleRetry()
+	r.retryAfterFailure()
 }
 
 // target is where to open the room: the last redirect's address, else the
@@ -174,6 +187,11 @@ func (r *room) onRedirect(rd *roomshardv1.Redirect) {
 		return
 	}
 	r.redirectTo = rd.GetOwnerGrpcAddr()
+	// An owner missing from our ring is either new (our ring lags) or
+	// dead, stalled or draining (the shard's ring lags ours). Follow it,
+	// but give up on it quickly: a frozen shard would otherwise hold the
+	// room for openAttemptTimeout after our ring already moved on.
+	r.redirectStranger = !r.env.ring().Has(rd.GetOwner())
 	r.open()
 }
 
@@ -207,7 +225,7 @@ func (r *room) onEnded(s *stream, err error) {
 	}
 	r.log.Debug("room stream ended", "addr", s.addr, "err", err)
 	r.env.metrics.streamReopens.Inc()
-	r.scheduleRetry()
+	r.retryAfterFailure()
 }
 
 // onRing re-opens the room when the ring gives it to another shard, and
@@ -255,10 +273,24 @@ func (r *room) stopStream() {
 	}
 }
 
+// retryAfterFailure schedules the next attempt after a failed one.
+func (r *room) retryAfterFailure() {
+	if r.strangerAttempt {
+		r.scheduleRetryIn(lagRetry)
+		return
+	}
+	r.scheduleRetry()
+}
+
 // scheduleRetry arms the retry timer with exponential backoff.
 func (r *room) scheduleRetry() {
 	delay := min(retryBase<<min(r.attempts, 8), retryMax)
 	r.attempts++
+	r.scheduleRetryIn(delay)
+}
+
+// scheduleRetryIn arms the retry timer.
+func (r *room) scheduleRetryIn(delay time.Duration) {
 	if r.retry == nil {
 		r.retry = time.NewTimer(delay)
 	} else {
