@@ -238,6 +238,10 @@ func (r *room) invoke(ev *event, fn func(context.Context, Room) error) (err erro
 
 // fail closes the event's socket: with the code of a *CloseError, else 1011.
 func (r *room) fail(ev *event, err error) {
+	if r.lostLease(err) {
+		ev.dropDeliveries()
+		return
+	}
 	var ce *CloseError
 	if errors.As(err, &ce) && checkClose(ce.Code, ce.Reason) == nil {
 		if ev.sock != nil {
