@@ -210,4 +210,3 @@ func randomKey(t *testing.T) string {
 	}
 	return base64.StdEncoding.EncodeToString(k)
 }
-
