@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roomshard/roomshard/cluster/clustertest"
+	"github.com/roomshard/roomshard/shard/storage/pgtest"
 )
 
 // bins are the real binaries, built once for every test in this package.
@@ -27,5 +28,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return m.Run()
+	// One PostgreSQL server for every test that asks pgtest.Start for a
+	// database; started by the first such test, skipped without binaries.
+	return pgtest.Main(m)
 }

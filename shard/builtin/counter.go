@@ -39,7 +39,7 @@ const (
 //	              increment itself is silent (read it with get).
 //
 // Anything else gets CounterErrCommand (or CounterErrDelay for a bad
-// delay). The value is always read from, and written to, storage.
+// delay). The value lives in storage under "value" as a decimal string.
 func Counter() shard.Class {
 	return shard.Class{Name: CounterName, Hibernatable: true, New: func(s *shard.State) shard.Room {
 		return &counterRoom{st: s.Storage()}
@@ -49,6 +49,11 @@ func Counter() shard.Class {
 type counterRoom struct {
 	shard.BaseRoom
 	st *shard.Storage
+	// n caches the stored value once read. It cannot go stale: another
+	// shard can only write the room after taking its lease, which fails
+	// this room's next commit, and a failed commit rebuilds the object.
+	n      int64
+	loaded bool
 }
 
 func (c *counterRoom) Message(ctx context.Context, ws *shard.WebSocket, msg shard.Message) error {
@@ -80,14 +85,20 @@ func (c *counterRoom) Message(ctx context.Context, ws *shard.WebSocket, msg shar
 }
 
 func (c *counterRoom) value(ctx context.Context) (int64, error) {
+	if c.loaded {
+		return c.n, nil
+	}
 	raw, found, err := c.st.Get(ctx, counterKey)
-	if err != nil || !found {
+	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("counter: stored value %q: %w", raw, err)
+	var n int64
+	if found {
+		if n, err = strconv.ParseInt(string(raw), 10, 64); err != nil {
+			return 0, fmt.Errorf("counter: stored value %q: %w", raw, err)
+		}
 	}
+	c.n, c.loaded = n, true
 	return n, nil
 }
 
@@ -96,8 +107,11 @@ func (c *counterRoom) add(ctx context.Context, d int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n += d
-	return n, c.st.Put(ctx, counterKey, []byte(strconv.FormatInt(n, 10)))
+	if err := c.st.Put(ctx, counterKey, []byte(strconv.FormatInt(n+d, 10))); err != nil {
+		return 0, err
+	}
+	c.n = n + d
+	return c.n, nil
 }
 
 func laterKey(at time.Time) string {
