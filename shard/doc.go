@@ -24,11 +24,37 @@
 // can be evicted while its sockets stay known; it is rebuilt by its
 // constructor on the next event.
 //
-// Hooks for storage and alarms (issue 3), all on the room's goroutine:
-// room.activate runs before a room's first event (take the fenced lease,
-// load the alarm); event.go's room.commit runs after every handler and
-// before room.release hands the outbox to the gateway streams; room.alarm
-// is the timer run selects on, firing room.onAlarm.
+// # Storage
+//
+// State.Storage is the room's durable key-value store (SPEC §6; Durable
+// Objects' storage API): Get, GetMany, Put, PutMany, Delete, DeleteMany,
+// List, DeleteAll, Transaction, and one alarm (SetAlarm, GetAlarm,
+// DeleteAlarm). Keys are at most 2 KiB, values 128 KiB; keys starting
+// with 0xff 0xff are the runtime's (it keeps each room's namespace, name
+// and alarm retry count there).
+//
+// Every event is an implicit transaction: its writes are buffered (reads
+// see them) and commit atomically after the handler returns; the frames it
+// sent are released only once that commit is durable (output gate). As in
+// Durable Objects, a handler that fails still commits what it wrote;
+// Storage.Transaction undoes its writes when its function fails. An event
+// that wrote nothing commits nothing. A failed commit drops the event's
+// messages (not its closes or tags, which the registry already applied)
+// and rebuilds the room object from storage on the next event; sockets
+// stay open.
+//
+// Commits are fenced (storage.Lease): a room takes its lease at its first
+// storage access after activation (durable.go), which makes the previous
+// holder's commits visible and fails any later one with ErrFenced; a
+// fenced room stops and its gateways re-open it on the owner. Rooms whose
+// class never touches storage take no lease and never commit.
+//
+// Alarms (alarm.go, alarmscan.go) fire at least once, on whichever shard
+// owns the room then: an active room arms a timer when it commits an
+// alarm, and each Host scans its store every AlarmScanInterval for alarms
+// due soon among the rooms its ring gives it, activating rooms that have
+// no sockets to run them. A failed alarm handler is retried after 2 s,
+// doubling, up to 6 times.
 //
 // Package shardtest drives rooms through this runtime with a fake gateway
 // stream, for tests of room classes.
