@@ -31,7 +31,11 @@ type alarmScan struct {
 	upcoming map[string]time.Time // room -> alarm time, for alarms not yet due
 	skipped  map[string]bool      // rooms whose alarm cannot run here
 	next     *time.Timer
+	warned   time.Time // when a failed scan was last logged
 }
+
+// scanWarnEvery spaces out the warnings of a store that keeps failing.
+const scanWarnEvery = 10 * time.Second
 
 func startAlarmScan(h *Host) *alarmScan {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,7 +82,8 @@ func (s *alarmScan) scan(ctx context.Context) {
 	alarms, err := h.cfg.Storage.DueAlarms(rctx, now.Add(2*h.cfg.AlarmScanInterval), alarmScanLimit)
 	cancel()
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && time.Since(s.warned) >= scanWarnEvery {
+			s.warned = time.Now()
 			h.cfg.Logger.Warn("scanning for due alarms", "err", err)
 		}
 		return
