@@ -114,7 +114,10 @@ func startDevCluster(ctx context.Context, cfg devConfig, logger *slog.Logger) (*
 			seed = s.GossipAddr()
 		}
 	}
-	gcfg, err := gateway.ParseConfig([]string{"--name", "dev-gateway", "--http", cfg.HTTP, "--grpc", cfg.GRPC, "--gossip", "127.0.0.1:0", "--join", seed}, noEnv)
+	// Every local client shares 127.0.0.1, so the per-IP connection
+	// limit would only get in the way of trying things (or benchmarking).
+	gcfg, err := gateway.ParseConfig([]string{"--name", "dev-gateway", "--http", cfg.HTTP, "--grpc", cfg.GRPC, "--gossip", "127.0.0.1:0", "--join", seed,
+		"--max-connections-per-ip", "-1"}, noEnv)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("configuring the gateway: %w", err), cl.shutdown(context.Background()))
 	}
