@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/roomshard/roomshard/shard/storage"
@@ -43,7 +44,7 @@ func (r *room) storageReady(ctx context.Context) error {
 	backend := r.h.cfg.Storage
 	lease, err := backend.AcquireLease(ctx, r.id, r.h.cfg.Node)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrNoLease, err)
 	}
 	raw, found, err := backend.Get(ctx, r.id, metaKey)
 	if err != nil {

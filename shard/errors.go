@@ -40,6 +40,9 @@ var (
 	ErrClosed = errors.New("shard: host is closed")
 	// ErrRoomStopped reports a call on a room that has stopped.
 	ErrRoomStopped = errors.New("shard: room stopped")
+	// ErrNoLease reports that the room's storage lease could not be taken
+	// (storage unreachable or slow): the room does not run here for now.
+	ErrNoLease = errors.New("shard: cannot take the room's storage lease")
 	// ErrBadBinding reports a malformed namespace binding or class.
 	ErrBadBinding = errors.New("shard: invalid namespace binding")
 )
