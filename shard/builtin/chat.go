@@ -167,6 +167,7 @@ func (c *chatRoom) admit(ws *shard.WebSocket) bool {
 		return true
 	}
 	if b.rejected >= c.cfg.MaxRejected {
+		c.forget(ws) // no close handler runs for a socket the room closes
 		_ = ws.Close(shard.ClosePolicy, chatReasonRateLimited)
 		return false
 	}
@@ -204,6 +205,7 @@ func (c *chatRoom) join(ctx context.Context, ws *shard.WebSocket, in chatIn) err
 func (c *chatRoom) say(ctx context.Context, ws *shard.WebSocket, in chatIn) error {
 	name := c.nameOf(ws)
 	if name == "" {
+		c.forget(ws)
 		return ws.Close(shard.CloseInternalError, chatReasonNoName)
 	}
 	if in.Message == nil {
