@@ -28,9 +28,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, ErrNoURL
 	}
 	cfg.ensureDefaults()
-	pool, err := pgxpool.New(ctx, cfg.URL)
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
 		// pgx's parse errors do not echo the URL, which may hold a password.
+		return nil, fmt.Errorf("postgres storage: connecting: %w", err)
+	}
+	setSessionDefaults(pcfg)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
 		return nil, fmt.Errorf("postgres storage: connecting: %w", err)
 	}
 	if err := migrate(ctx, pool); err != nil {
