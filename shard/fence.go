@@ -1,7 +1,10 @@
 package shard
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
 
 	"github.com/roomshard/roomshard/shard/storage"
 )
@@ -26,8 +29,45 @@ func (r *room) lostLease(err error) bool {
 	case errors.Is(err, ErrNoLease):
 		r.log.Warn("cannot take the room's storage lease; handing the room back", "err", err)
 		r.signalStop("room could not take its storage lease")
+	case unreachable(err):
+		// The lease may be lost too; the next activation takes it again.
+		r.log.Warn("storage unreachable; handing the room back", "err", err)
+		r.signalStop("room's storage is unreachable")
 	default:
 		return false
 	}
 	return true
+}
+
+// unreachable reports an error that says the storage could not be reached
+// (a broken or timed-out connection), as opposed to one about the data or
+// the room's code.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, storage.ErrOutcomeUnknown)
+}
+
+// stopSignaled reports whether signalStop was called. A stopping room runs
+// no more of its queued events (see dispatch and run): they are lost like
+// frames in flight to a shard that died, and a room stopping because its
+// storage is unreachable would otherwise wait on it once per event while
+// new streams queue behind them.
+func (r *room) stopSignaled() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish ends a stopped room: streams get RoomMoving, the host forgets
+// it, and attaches already announced are answered.
+func (r *room) finish() {
+	r.stopped = true
+	r.moveAway(r.stopReason)
+	r.h.forget(r)
+	r.drainAttaches()
+	r.publishStats()
 }

@@ -93,6 +93,10 @@ func (r *room) run() {
 		r.activateErr = err
 	}
 	for {
+		if r.stopSignaled() {
+			r.finish()
+			return
+		}
 		select {
 		case fn := <-r.inbox:
 			fn()
@@ -103,11 +107,7 @@ func (r *room) run() {
 			r.checkAlarm()
 		case <-r.recheck.C:
 		case <-r.stop:
-			r.stopped = true
-			r.moveAway(r.stopReason)
-			r.h.forget(r)
-			r.drainAttaches()
-			r.publishStats()
+			r.finish()
 			return
 		}
 		r.publishStats()
@@ -196,6 +196,9 @@ func (r *room) ask(ctx context.Context, fn func()) error {
 // dispatch runs one event: fn with the room object, then finish (runtime
 // bookkeeping that may still send), commit, and release of the outbox.
 func (r *room) dispatch(kind string, s *socket, fn func(context.Context, Room) error, finish func()) {
+	if r.stopSignaled() {
+		return // handing over: see stopSignaled
+	}
 	ev := &event{kind: kind, ctx: r.h.ctx, sock: s, started: time.Now()}
 	r.cur = ev
 	err := r.invoke(ev, fn)
