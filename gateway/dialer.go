@@ -3,14 +3,27 @@ package gateway
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
 // maxShardMessage bounds a RoomResponse the gateway accepts: a shard may
 // batch many Deliver frames, each up to the message size limit.
 const maxShardMessage = 64 << 20
+
+// shardConnectParams replace gRPC's reconnect defaults (20 s per connect
+// attempt, backoff up to 120 s), which are made for servers that come back
+// slowly. A shard that is partitioned away or frozen while a connection to
+// it is being set up would otherwise hold every room stream on that
+// connection for up to 20 s after it is reachable again; its rooms are
+// served again only as fast as this reconnects.
+var shardConnectParams = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+	MinConnectTimeout: 2 * time.Second,
+}
 
 // dialer caches one gRPC client connection per shard address, shared by
 // every room stream and connection count. Safe for concurrent use.
@@ -27,6 +40,7 @@ func newDialer(opts ...grpc.DialOption) *dialer {
 	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxShardMessage)),
+		grpc.WithConnectParams(shardConnectParams),
 	}
 	return &dialer{opts: append(base, opts...), conns: map[string]*grpc.ClientConn{}}
 }
