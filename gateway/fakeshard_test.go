@@ -31,6 +31,9 @@ type fakeShard struct {
 	redirectTo atomic.Pointer[string]
 	// refuse makes Room fail at once (a shard that is down).
 	refuse atomic.Bool
+	// full makes Room fail at once with ResourceExhausted (a shard at its
+	// --max-rooms).
+	full atomic.Bool
 	// hang makes that many Room calls never answer (a wedged shard).
 	hang atomic.Int64
 	// closeReply answers SocketClosed with CloseSocket 1000 (the seed's
@@ -98,6 +101,9 @@ func (f *fakeShard) Room(st roomshardv1.ShardService_RoomServer) error {
 	if f.refuse.Load() {
 		f.refused.Add(1)
 		return status.Error(codes.Unavailable, "fake shard refuses")
+	}
+	if f.full.Load() {
+		return status.Error(codes.ResourceExhausted, "fake shard: room limit reached")
 	}
 	if f.hang.Add(-1) >= 0 {
 		f.log("hang")

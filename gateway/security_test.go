@@ -192,3 +192,19 @@ func TestGatewayAdminToken(t *testing.T) {
 		t.Fatalf("right token: %v", err)
 	}
 }
+
+// TestShardRoomLimit: a shard refusing a new room with ResourceExhausted
+// (--max-rooms) gets the room's sockets closed with 1013 at once, not
+// after the open timeout.
+func TestShardRoomLimit(t *testing.T) {
+	g, f := testCluster(t, func(c *Config) { c.RoomOpenTimeout = time.Minute })
+	f.full.Store(true)
+	c := dialWS(t, g, "/rooms/nope/websocket")
+	start := time.Now()
+	if ce := recvClose(t, c); ce.Code != websocket.CloseTryAgainLater {
+		t.Fatalf("closed with %d %q, want 1013", ce.Code, ce.Text)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("closed after %s; want at once", d)
+	}
+}
