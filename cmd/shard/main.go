@@ -1,6 +1,12 @@
 // Command shard runs rooms: it joins a roomshard cluster as role shard and
 // serves the gateways' room streams and the admin API. See SPEC §1 for its
 // flags; each is also read from ROOMSHARD_<FLAG>.
+//
+// SIGTERM (or SIGINT) drains the shard: it leaves the ring, hands every
+// room to its new owner and exits 0 within 10 s. A drain through the admin
+// API (roomctl drain) ends the same way: the process exits once it holds
+// no room, or 30 s after the drain began (SPEC §7). A second signal kills
+// it at once.
 package main
 
 import (
