@@ -159,10 +159,25 @@ func ipCmd(args ...string) error {
 	return nil
 }
 
-// freeOn returns ip:port for a port that was free on loopback (and so,
-// almost surely, on ip).
+// freeOn returns ip:port for a port free for TCP and UDP on ip when ip is
+// local to the test (the host end of the veth), else one free on loopback
+// (the namespace is fresh: any port is free there). Start does not retry
+// explicit ports, so this checks the address the process will bind.
 func freeOn(t *testing.T, ip string) string {
 	t.Helper()
+	for range 20 {
+		ln, err := net.Listen("tcp", ip+":0")
+		if err != nil {
+			break // not an address of this namespace
+		}
+		addr := ln.Addr().String()
+		udp, uerr := net.ListenPacket("udp", addr)
+		_ = ln.Close()
+		if uerr == nil {
+			_ = udp.Close()
+			return addr
+		}
+	}
 	port, err := clustertest.FreePort()
 	if err != nil {
 		t.Fatal(err)

@@ -27,9 +27,13 @@ const (
 // server aborting a transaction left idle this long releases the locks;
 // the stalled shard's commit then fails, and its lease is fenced anyway.
 // Our transactions send their statements back to back, so a healthy shard
-// is never idle this long inside one. A URL that sets the parameter
-// (for example to 0, off) wins.
-const idleInTransactionTimeout = "3000"
+// is rarely idle even this long inside one; when a loaded one is, the
+// commit fails and the room reloads (its clients see no reply, not a
+// disconnect). It is short because it adds to failover: a shard frozen
+// mid-commit holds its rooms' lease rows until then, and membership needs
+// about 1.5 s to move the rooms anyway. A URL that sets the parameter (for
+// example to 0, off) wins.
+const idleInTransactionTimeout = "1000"
 
 // setSessionDefaults fills the session parameters roomshard relies on,
 // unless the URL set them, and dials with tcpUserTimeout and tcpKeepAlive.

@@ -15,7 +15,7 @@ func TestSessionDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name, url, want string
 	}{
-		{"default", url, "3s"},
+		{"default", url, "1s"},
 		{"URL wins", url + "&idle_in_transaction_session_timeout=0", "0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
