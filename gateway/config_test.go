@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +102,28 @@ func TestAdvertisedAddresses(t *testing.T) {
 	}
 	if meta.GetRole() != roomshardv1.Role_ROLE_GATEWAY {
 		t.Errorf("role %v", meta.GetRole())
+	}
+}
+
+// TestNewFailsCleanlyWhenPortTaken: a start-up error after the first
+// listener is open returns the error, closes what was opened, and does not
+// panic.
+func TestNewFailsCleanlyWhenPortTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg, err := ParseConfig([]string{"--name", "g", "--http", "127.0.0.1:0", "--grpc", taken.Addr().String(), "--gossip", "127.0.0.1:0"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		_ = g.Shutdown(context.Background())
+		t.Fatal("New succeeded on a gRPC port already in use")
+	}
+	if !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Errorf("error %q does not name the taken address", err)
 	}
 }

@@ -97,17 +97,22 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 	if g.httpLn, err = ops.Listen(cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	cleanup = append(cleanup, func() { _ = g.httpLn.Close() })
+	// Cleanups capture what they close: a failing return sets the named
+	// result g to nil before the deferred cleanup runs.
+	httpLn := g.httpLn
+	cleanup = append(cleanup, func() { _ = httpLn.Close() })
 	if g.grpcLn, err = ops.Listen(cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	cleanup = append(cleanup, func() { _ = g.grpcLn.Close() })
+	grpcLn := g.grpcLn
+	cleanup = append(cleanup, func() { _ = grpcLn.Close() })
 
 	g.members, err = membership.Start(hard, g.membershipConfig())
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	cleanup = append(cleanup, func() { _ = g.members.Shutdown() })
+	members := g.members
+	cleanup = append(cleanup, func() { _ = members.Shutdown() })
 
 	g.rooms = newRooms(&env{
 		name:    cfg.Name,
