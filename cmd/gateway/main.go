@@ -17,6 +17,10 @@ import (
 	"github.com/roomshard/roomshard/gateway"
 )
 
+// version is set at build time (-ldflags "-X main.version=v1.2.3"; see
+// deploy/Dockerfile) and logged at start-up.
+var version = "dev"
+
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", strings.TrimPrefix(err.Error(), "gateway: "))
@@ -38,6 +42,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	logger = logger.With("version", version)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g, err := gateway.New(ctx, cfg, logger)

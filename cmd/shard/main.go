@@ -22,6 +22,10 @@ import (
 	"github.com/roomshard/roomshard/shard/server"
 )
 
+// version is set at build time (-ldflags "-X main.version=v1.2.3"; see
+// deploy/Dockerfile) and logged at start-up.
+var version = "dev"
+
 func main() {
 	os.Exit(run())
 }
@@ -41,6 +45,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "shard:", err)
 		return 2
 	}
+	logger = logger.With("version", version)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, logger)
