@@ -36,7 +36,7 @@ type FanoutConfig struct {
 	// Default 0.999.
 	MinDelivered float64 `json:"min_delivered"`
 	// Budget bounds the time spent per size, connecting included; a step
-	// starts only while it fits, its drain may overrun. Default 55s.
+	// starts only while it fits, its drain may overrun. Default 50s.
 	Budget time.Duration `json:"budget"`
 	// MaxRate caps the publish rate (messages/s). Default 200000.
 	MaxRate float64 `json:"max_rate"`
@@ -74,7 +74,7 @@ func (c *FanoutConfig) ensureDefaults() {
 		c.MinDelivered = 0.999
 	}
 	if c.Budget <= 0 {
-		c.Budget = 55 * time.Second
+		c.Budget = 50 * time.Second
 	}
 	if c.MaxRate <= 0 {
 		c.MaxRate = 200000
@@ -265,7 +265,7 @@ func runFanoutSize(ctx context.Context, env Env, target Target, cfg FanoutConfig
 			// A failure may be a hiccup (GC, a noisy neighbour): hold the
 			// same rate once more before believing it.
 			retried = true
-			quiesce(ctx, fleet, 10*time.Second)
+			quiesce(ctx, fleet, min(10*time.Second, time.Until(deadline)))
 			continue
 		}
 		retried = false
@@ -281,7 +281,7 @@ func runFanoutSize(ctx context.Context, env Env, target Target, cfg FanoutConfig
 			refined++
 		}
 		rate = nextRate(good, bad, rate, cfg.Factor)
-		quiesce(ctx, fleet, 10*time.Second)
+		quiesce(ctx, fleet, min(10*time.Second, time.Until(deadline)))
 	}
 	fleet.Close()
 	return out, bestHist, fleet.Snapshot(), nil

@@ -84,7 +84,7 @@ func newFlags(name string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.refine, "refine", 3, "fanout: bisection steps after the first failing step")
 	fs.DurationVar(&o.step, "step", 2*time.Second, "fanout: duration of each rate step")
 	fs.DurationVar(&o.p99, "p99", 50*time.Millisecond, "fanout: p99 latency bound of a sustained step")
-	fs.DurationVar(&o.budget, "budget", 55*time.Second, "fanout: time budget per room size")
+	fs.DurationVar(&o.budget, "budget", 50*time.Second, "fanout: time budget per room size (a step starts only while it fits)")
 	fs.Float64Var(&o.maxRate, "max-rate", 200000, "fanout: highest publish rate tried (msgs/s)")
 	fs.BoolVar(&o.noRetry, "no-retry", false, "fanout: count a failing step at once instead of holding the rate once more")
 
