@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -34,25 +33,19 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// printedWebSocketAddr finds the gateway address in dev's printed URLs.
+var printedWebSocketAddr = regexp.MustCompile(`ws://([0-9.]+:[0-9]+)/websocket`)
 
 // TestDevServesSeedTexts is the README's first step: `roomctl dev`, then a
 // WebSocket client on /websocket gets the seed's broadcast texts.
 func TestDevServesSeedTexts(t *testing.T) {
-	httpAddr, grpcAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runDev(ctx, []string{"--http", httpAddr, "--grpc", grpcAddr, "--data", t.TempDir()}, &stdout, &stderr)
+		// Port 0 everywhere: dev prints the addresses it got, so no other
+		// test process can take a port between picking and binding it.
+		done <- runDev(ctx, []string{"--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--data", t.TempDir()}, &stdout, &stderr)
 	}()
 	defer func() {
 		cancel()
@@ -70,6 +63,17 @@ func TestDevServesSeedTexts(t *testing.T) {
 	}()
 
 	deadline := time.Now().Add(30 * time.Second)
+	var httpAddr string
+	for httpAddr == "" {
+		if m := printedWebSocketAddr.FindStringSubmatch(stdout.String()); m != nil {
+			httpAddr = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("dev printed no WebSocket URL")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err == nil {
@@ -82,9 +86,6 @@ func TestDevServesSeedTexts(t *testing.T) {
 			t.Fatalf("gateway not ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(stdout.String(), "ws://"+httpAddr+"/websocket") {
-		t.Errorf("dev did not print the WebSocket URL:\n%s", stdout.String())
 	}
 
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+httpAddr+"/websocket", nil)
