@@ -14,6 +14,7 @@ import (
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 	"github.com/roomshard/roomshard/shard/server"
+	"github.com/roomshard/roomshard/shard/shardtest"
 )
 
 // testLogger writes to the test log.
@@ -204,15 +205,5 @@ func wantDeliver(t testing.TB, f *roomshardv1.ShardFrame, ids []string, all bool
 // eventually polls f until it returns nil, failing after 5 s.
 func eventually(t testing.TB, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	shardtest.Eventually(t, f)
 }
