@@ -12,23 +12,14 @@ import (
 	"time"
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+	"github.com/roomshard/roomshard/cluster/clustertest"
 	"github.com/roomshard/roomshard/cluster/membership"
 )
 
 // waitFor polls check every 20ms until it returns nil or total passes.
 func waitFor(t *testing.T, total time.Duration, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %s: %v", total, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	clustertest.Eventually(t, total, 20*time.Millisecond, check)
 }
 
 // node starts a member on a loopback port chosen by the kernel, joining

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
+	"github.com/roomshard/roomshard/cluster/clustertest"
 	"github.com/roomshard/roomshard/cluster/ring"
 	"github.com/roomshard/roomshard/shard"
 )
@@ -124,17 +125,7 @@ func Dump(frames []*roomshardv1.ShardFrame) string {
 // Eventually polls f until it returns nil, failing after 5 s.
 func Eventually(t testing.TB, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	clustertest.Eventually(t, 5*time.Second, 2*time.Millisecond, f)
 }
 
 // NewHost returns a Host named "s1" whose ring gives it every room,
