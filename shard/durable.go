@@ -42,6 +42,9 @@ func (r *room) storageReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.h.cfg.CommitTimeout)
 	defer cancel()
 	backend := r.h.cfg.Storage
+	if err := r.awaitHandOff(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoLease, err)
+	}
 	lease, err := backend.AcquireLease(ctx, r.id, r.h.cfg.Node)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNoLease, err)
@@ -64,6 +67,69 @@ func (r *room) storageReady(ctx context.Context) error {
 	d.lease = &lease
 	return nil
 }
+
+// handOffPoll is how often a room waiting for its previous owner's hand-off
+// looks at the lease again.
+const handOffPoll = 20 * time.Millisecond
+
+// awaitHandOff waits, up to HandOffWait, while another shard that is still
+// on this shard's ring holds the room's lease. That shard is the room's
+// previous owner and has not yet seen the ring that moved the room (or is
+// finishing its last event): when it does, it stops the room and releases
+// the lease. Taking the lease first would fence it, which is safe, but the
+// room would run on both shards meanwhile, the old one answering reads
+// from state that is no longer current. A holder off the ring (dead,
+// partitioned away, drained) is not waited for: its lease is simply taken.
+func (r *room) awaitHandOff(ctx context.Context) error {
+	wait := r.h.cfg.HandOffWait
+	if wait < 0 {
+		return nil
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		cur, held, err := r.h.cfg.Storage.CurrentLease(ctx, r.id)
+		if err != nil {
+			return fmt.Errorf("reading the room's lease: %w", err)
+		}
+		if !held || cur.Holder == r.h.cfg.Node || !r.h.cfg.Ring().Has(cur.Holder) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			r.log.Warn("previous owner did not hand the room over in time; taking its lease", "holder", cur.Holder, "epoch", cur.Epoch, "waited", wait)
+			return nil
+		}
+		select {
+		case <-time.After(handOffPoll):
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.stop:
+			return ErrRoomStopped
+		}
+	}
+}
+
+// releaseLease gives up the room's lease as it stops here, so that the
+// next owner takes it at once instead of waiting for it (awaitHandOff).
+// Best effort: a lease not released is fenced by the next owner anyway.
+func (r *room) releaseLease() {
+	d := &r.store
+	if d.lease == nil || d.fenced {
+		return
+	}
+	lease := *d.lease
+	d.lease = nil
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.h.ctx), releaseTimeout)
+	defer cancel()
+	if err := r.h.cfg.Storage.ReleaseLease(ctx, lease); err != nil && !errors.Is(err, storage.ErrClosed) {
+		r.log.Warn("releasing the room's storage lease", "err", err)
+	}
+}
+
+// releaseTimeout bounds releasing a lease as a room stops. It is short: a
+// room stopping because its storage is unreachable must not hold up its
+// hand-off for long, and an unreleased lease costs the next owner at most
+// HandOffWait.
+const releaseTimeout = time.Second
 
 // setAlarmAttempt records the failed-run count of the room's alarm; it is
 // written with the event's commit.

@@ -66,6 +66,7 @@ func (r *room) stopSignaled() bool {
 // it, and attaches already announced are answered.
 func (r *room) finish() {
 	r.stopped = true
+	r.releaseLease()
 	r.moveAway(r.stopReason)
 	r.h.forget(r)
 	r.drainAttaches()

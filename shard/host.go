@@ -45,6 +45,12 @@ type HostConfig struct {
 	// CommitTimeout bounds one commit, and taking a room's lease; past it
 	// the outcome is unknown and the event fails. Default 10s.
 	CommitTimeout time.Duration
+	// HandOffWait bounds how long a room taking its storage lease waits for
+	// the previous holder to release it, while that holder is still on the
+	// ring (a move whose old owner has not yet seen the new ring). Past it
+	// the lease is taken anyway, which fences the old holder. Default 2s;
+	// negative never waits.
+	HandOffWait time.Duration
 	// AlarmScanInterval is how often the host looks for due alarms of the
 	// rooms its ring gives it. Default 100ms.
 	AlarmScanInterval time.Duration
@@ -68,6 +74,9 @@ func (c *HostConfig) ensureDefaults() {
 	}
 	if c.CommitTimeout <= 0 {
 		c.CommitTimeout = 10 * time.Second
+	}
+	if c.HandOffWait == 0 {
+		c.HandOffWait = 2 * time.Second
 	}
 	if c.AlarmScanInterval <= 0 {
 		c.AlarmScanInterval = 100 * time.Millisecond

@@ -113,6 +113,7 @@ func (r *room) run() {
 		r.publishStats()
 		if len(r.reg.links) == 0 {
 			if !r.alarmSoon() && r.h.retire(r) {
+				r.releaseLease()
 				return
 			}
 			r.recheck.Reset(retireRecheck)

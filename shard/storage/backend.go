@@ -65,6 +65,12 @@ type Backend interface {
 	// it fail with ErrFenced. Releasing a superseded lease does nothing.
 	ReleaseLease(ctx context.Context, lease Lease) error
 
+	// CurrentLease returns the room's lease and true while one is held: it
+	// was acquired and neither released nor superseded. A shard about to
+	// take a room asks who holds it, so that a previous owner still alive
+	// can finish and hand the room over first.
+	CurrentLease(ctx context.Context, room string) (Lease, bool, error)
+
 	// DueAlarms returns up to limit alarms (all when limit <= 0) set at or
 	// before the given time, ordered by time then room, across all rooms.
 	DueAlarms(ctx context.Context, before time.Time, limit int) ([]Alarm, error)

@@ -41,3 +41,23 @@ func (s *Store) ReleaseLease(ctx context.Context, lease storage.Lease) error {
 	}
 	return nil
 }
+
+// CurrentLease implements storage.Backend.
+func (s *Store) CurrentLease(ctx context.Context, room string) (storage.Lease, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Lease{}, false, err
+	}
+	if err := storage.CheckRoom(room); err != nil {
+		return storage.Lease{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.Lease{}, false, storage.ErrClosed
+	}
+	cur, ok := s.leases[room]
+	if !ok || cur.released {
+		return storage.Lease{}, false, nil
+	}
+	return storage.Lease{Room: room, Holder: cur.holder, Epoch: cur.epoch}, true, nil
+}

@@ -29,6 +29,33 @@ func (s *Store) ReleaseLease(ctx context.Context, lease storage.Lease) error {
 	return wrapErr("release lease of room "+lease.Room, s.do(ctx, &request{kind: kindRelease, lease: lease}))
 }
 
+// CurrentLease implements storage.Backend. It reads what the committer
+// has written, so a lease being acquired or released in the group now in
+// flight shows once that group is durable.
+func (s *Store) CurrentLease(ctx context.Context, room string) (storage.Lease, bool, error) {
+	if err := checkRead(ctx, room); err != nil {
+		return storage.Lease{}, false, err
+	}
+	var rec leaseRecord
+	var found bool
+	err := s.withDB(func(db *pebble.DB) error {
+		raw, ok, err := getCopy(db, leaseKey(room))
+		if err != nil || !ok {
+			return err
+		}
+		rec, err = decodeLease(raw)
+		found = err == nil && !rec.released && rec.epoch != 0
+		return err
+	})
+	if err != nil {
+		return storage.Lease{}, false, wrapErr("read lease of room "+room, err)
+	}
+	if !found {
+		return storage.Lease{}, false, nil
+	}
+	return storage.Lease{Room: room, Holder: rec.holder, Epoch: rec.epoch}, true, nil
+}
+
 func (s *Store) do(ctx context.Context, req *request) error {
 	if s.closed.Load() {
 		return storage.ErrClosed

@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/roomshard/roomshard/shard/storage"
 )
@@ -34,4 +37,23 @@ func (s *Store) ReleaseLease(ctx context.Context, lease storage.Lease) error {
 		UPDATE roomshard_leases SET released = true
 		WHERE room = $1 AND epoch = $2 AND NOT released`, []byte(lease.Room), int64(lease.Epoch))
 	return wrapErr("release lease of room "+lease.Room, err)
+}
+
+// CurrentLease implements storage.Backend.
+func (s *Store) CurrentLease(ctx context.Context, room string) (storage.Lease, bool, error) {
+	if err := s.checkRead(ctx, room); err != nil {
+		return storage.Lease{}, false, err
+	}
+	var epoch int64
+	var holder string
+	err := s.pool.QueryRow(ctx, `
+		SELECT epoch, holder FROM roomshard_leases WHERE room = $1 AND NOT released`,
+		[]byte(room)).Scan(&epoch, &holder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Lease{}, false, nil
+	}
+	if err != nil {
+		return storage.Lease{}, false, wrapErr("read lease of room "+room, err)
+	}
+	return storage.Lease{Room: room, Holder: holder, Epoch: uint64(epoch)}, true, nil
 }

@@ -20,10 +20,12 @@ func (s *suite) testFencing(t *testing.T) {
 	room := roomID(t, "room")
 	write := puts(map[string]string{"k": "v"})
 
+	wantCurrent(t, b, room, storage.Lease{}, false)
 	first := acquire(t, b, room, "shard-a")
 	if first.Epoch == 0 || first.Room != room || first.Holder != "shard-a" {
 		t.Fatalf("AcquireLease = %+v", first)
 	}
+	wantCurrent(t, b, room, first, true)
 	commit(t, b, first, write)
 
 	second := acquire(t, b, room, "shard-b")
@@ -34,12 +36,14 @@ func (s *suite) testFencing(t *testing.T) {
 		t.Fatalf("commit under the first lease = %v, want ErrFenced", err)
 	}
 	commit(t, b, second, write)
+	wantCurrent(t, b, room, second, true)
 
 	// Releasing a superseded lease does nothing to the current one.
 	if err := b.ReleaseLease(ctxFor(t), first); err != nil {
 		t.Fatalf("ReleaseLease(superseded): %v", err)
 	}
 	commit(t, b, second, write)
+	wantCurrent(t, b, room, second, true)
 
 	if err := b.ReleaseLease(ctxFor(t), second); err != nil {
 		t.Fatalf("ReleaseLease: %v", err)
@@ -47,6 +51,7 @@ func (s *suite) testFencing(t *testing.T) {
 	if err := commitErr(t, b, second, write); !errors.Is(err, storage.ErrFenced) {
 		t.Fatalf("commit under a released lease = %v, want ErrFenced", err)
 	}
+	wantCurrent(t, b, room, storage.Lease{}, false)
 	// Epochs keep rising after a release.
 	third := acquire(t, b, room, "shard-a")
 	if third.Epoch <= second.Epoch {
@@ -97,5 +102,17 @@ func (s *suite) testFencedCommitWritesNothing(t *testing.T) {
 	wantAlarm(t, b, room, time.UnixMilli(1000))
 	if due, _ := b.DueAlarms(ctxFor(t), time.UnixMilli(9000), 0); len(due) != 1 || !due[0].At.Equal(time.UnixMilli(1000)) {
 		t.Fatalf("fenced commits changed the alarm index: %v", due)
+	}
+}
+
+// wantCurrent checks what CurrentLease says of room.
+func wantCurrent(t *testing.T, b storage.Backend, room string, want storage.Lease, held bool) {
+	t.Helper()
+	got, ok, err := b.CurrentLease(ctxFor(t), room)
+	if err != nil {
+		t.Fatalf("CurrentLease: %v", err)
+	}
+	if ok != held || got != want {
+		t.Fatalf("CurrentLease = %+v, %v; want %+v, %v", got, ok, want, held)
 	}
 }
