@@ -31,6 +31,7 @@ func (r *room) info() *roomshardv1.RoomInfo {
 		Sockets:    r.nSockets.Load(),
 		Hibernated: r.hibernated.Load(),
 		Gateways:   r.nGateways.Load(),
+		LeaseEpoch: r.leaseEpoch.Load(),
 	}
 }
 

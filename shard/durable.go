@@ -65,6 +65,7 @@ func (r *room) storageReady(ctx context.Context) error {
 	}
 	d.metaDirty = !found || d.meta != stored
 	d.lease = &lease
+	r.leaseEpoch.Store(lease.Epoch)
 	return nil
 }
 
@@ -73,26 +74,38 @@ func (r *room) storageReady(ctx context.Context) error {
 const handOffPoll = 20 * time.Millisecond
 
 // awaitHandOff waits, up to HandOffWait, while another shard that is still
-// on this shard's ring holds the room's lease. That shard is the room's
-// previous owner and has not yet seen the ring that moved the room (or is
-// finishing its last event): when it does, it stops the room and releases
-// the lease. Taking the lease first would fence it, which is safe, but the
-// room would run on both shards meanwhile, the old one answering reads
-// from state that is no longer current. A holder off the ring (dead,
-// partitioned away, drained) is not waited for: its lease is simply taken.
+// a live member holds the room's lease. That shard is the room's previous
+// owner and has not yet seen the ring that moved the room, or is draining
+// and finishing the room's last event: then it stops the room and
+// releases the lease. Taking the lease first would fence it, which is
+// safe, but the room would run on both shards meanwhile, the old one
+// answering reads from state that is no longer current. A holder that is
+// gone (dead, partitioned away, left) is not waited for: its lease is
+// simply taken.
 func (r *room) awaitHandOff(ctx context.Context) error {
 	wait := r.h.cfg.HandOffWait
 	if wait < 0 {
 		return nil
 	}
-	deadline := time.Now().Add(wait)
-	for {
+	start := time.Now()
+	deadline := start.Add(wait)
+	for waited := false; ; waited = true {
 		cur, held, err := r.h.cfg.Storage.CurrentLease(ctx, r.id)
 		if err != nil {
 			return fmt.Errorf("reading the room's lease: %w", err)
 		}
-		if !held || cur.Holder == r.h.cfg.Node || !r.h.cfg.Ring().Has(cur.Holder) {
+		if !held || cur.Holder == r.h.cfg.Node {
+			if waited {
+				r.log.Debug("previous owner handed the room over", "holder", cur.Holder, "waited", time.Since(start))
+			}
 			return nil
+		}
+		if !r.h.cfg.Alive(cur.Holder) {
+			r.log.Debug("taking the room's lease from a shard that is gone", "holder", cur.Holder, "epoch", cur.Epoch)
+			return nil
+		}
+		if !waited {
+			r.log.Debug("waiting for the previous owner to hand the room over", "holder", cur.Holder, "epoch", cur.Epoch)
 		}
 		if time.Now().After(deadline) {
 			r.log.Warn("previous owner did not hand the room over in time; taking its lease", "holder", cur.Holder, "epoch", cur.Epoch, "waited", wait)
@@ -118,6 +131,7 @@ func (r *room) releaseLease() {
 	}
 	lease := *d.lease
 	d.lease = nil
+	r.leaseEpoch.Store(0)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.h.ctx), releaseTimeout)
 	defer cancel()
 	if err := r.h.cfg.Storage.ReleaseLease(ctx, lease); err != nil && !errors.Is(err, storage.ErrClosed) {
@@ -192,9 +206,11 @@ func (r *room) commitFailed(ev *event, err error) {
 	if errors.Is(err, storage.ErrFenced) || errors.Is(err, storage.ErrClosed) {
 		r.log.Info("room lost its storage lease; handing it over", "event", ev.kind, "err", err)
 		r.store.fenced = true
+		r.leaseEpoch.Store(0)
 		r.signalStop("room moved: its storage lease is held by another shard")
 		return
 	}
 	r.log.Error("committing event failed; its messages are dropped and the room reloads", "event", ev.kind, "err", err)
 	r.store.lease = nil
+	r.leaseEpoch.Store(0)
 }

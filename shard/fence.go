@@ -25,6 +25,7 @@ func (r *room) lostLease(err error) bool {
 			r.log.Info("room lost its storage lease; handing it over", "err", err)
 		}
 		r.store.fenced = true
+		r.leaseEpoch.Store(0)
 		r.signalStop("room moved: its storage lease is held by another shard")
 	case errors.Is(err, ErrNoLease):
 		r.log.Warn("cannot take the room's storage lease; handing the room back", "err", err)

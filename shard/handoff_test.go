@@ -108,6 +108,12 @@ func TestMoveWaitsForPreviousOwnersHandOff(t *testing.T) {
 		t.Fatalf("second incr on s1 replied %q, want 2", got)
 	}
 	gNew.Quiet(t)
+	if got := leaseEpochs(f.old, f.id); got != 1 {
+		t.Errorf("s1 lists the room under lease epoch %d, want 1", got)
+	}
+	if got := leaseEpochs(f.new, f.id); got != 0 {
+		t.Errorf("s2 lists the room under lease epoch %d while waiting, want 0", got)
+	}
 
 	f.oldRing.Store(f.two)
 	if n := f.old.Rebalance(); n != 1 {
@@ -117,9 +123,22 @@ func TestMoveWaitsForPreviousOwnersHandOff(t *testing.T) {
 		t.Fatalf("incr on s2 after the hand-off replied %q, want 3", got)
 	}
 	cur, held, err := f.store.CurrentLease(context.Background(), f.id)
-	if err != nil || !held || cur.Holder != "s2" {
-		t.Fatalf("lease after the hand-off = %+v, %v, %v; want held by s2", cur, held, err)
+	if err != nil || !held || cur.Holder != "s2" || cur.Epoch != 2 {
+		t.Fatalf("lease after the hand-off = %+v, %v, %v; want epoch 2 held by s2", cur, held, err)
 	}
+	if got := leaseEpochs(f.new, f.id); got != 2 {
+		t.Errorf("s2 lists the room under lease epoch %d, want 2", got)
+	}
+}
+
+// leaseEpochs is the lease epoch h lists room id under, 0 if none or absent.
+func leaseEpochs(h *shard.Host, id string) uint64 {
+	for _, r := range h.Rooms(context.Background()) {
+		if r.GetId() == id {
+			return r.GetLeaseEpoch()
+		}
+	}
+	return 0
 }
 
 // TestHandOffWaitIsBounded: a previous owner that never sees the new ring

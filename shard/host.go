@@ -46,11 +46,15 @@ type HostConfig struct {
 	// the outcome is unknown and the event fails. Default 10s.
 	CommitTimeout time.Duration
 	// HandOffWait bounds how long a room taking its storage lease waits for
-	// the previous holder to release it, while that holder is still on the
-	// ring (a move whose old owner has not yet seen the new ring). Past it
-	// the lease is taken anyway, which fences the old holder. Default 2s;
-	// negative never waits.
+	// the previous holder to release it, while that holder is still a live
+	// member (a move whose old owner has not yet seen the new ring, or a
+	// draining shard finishing the room's last event). Past it the lease is
+	// taken anyway, which fences the old holder. Default 2s; negative never
+	// waits.
 	HandOffWait time.Duration
+	// Alive reports whether the named shard is a live member of the cluster
+	// (active or draining). Default: whether the ring has it.
+	Alive func(name string) bool
 	// AlarmScanInterval is how often the host looks for due alarms of the
 	// rooms its ring gives it. Default 100ms.
 	AlarmScanInterval time.Duration
@@ -77,6 +81,10 @@ func (c *HostConfig) ensureDefaults() {
 	}
 	if c.HandOffWait == 0 {
 		c.HandOffWait = 2 * time.Second
+	}
+	if c.Alive == nil {
+		ringOf := c.Ring
+		c.Alive = func(name string) bool { return ringOf().Has(name) }
 	}
 	if c.AlarmScanInterval <= 0 {
 		c.AlarmScanInterval = 100 * time.Millisecond

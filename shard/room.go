@@ -40,6 +40,7 @@ type room struct {
 	nSockets   atomic.Int64
 	nGateways  atomic.Int32
 	hibernated atomic.Bool
+	leaseEpoch atomic.Uint64 // the lease the room commits under, 0 for none
 
 	// actor-owned
 	reg      *registry

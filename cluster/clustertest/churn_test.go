@@ -14,19 +14,17 @@ import (
 	"github.com/roomshard/roomshard/cluster/clustertest"
 )
 
-// churnChanges is how many membership changes TestChurn makes. The issue
-// asks for 100 under load; 12 (two cycles of three joins, a drain, a kill
-// and a SIGTERM: about 20 s with -race on two cores) keep the package
-// within its CI budget and still cover every kind of change twice.
-const churnChanges = 12
+// churnChanges is how many membership changes TestChurn makes, as the
+// issue asks: 100 under load, in cycles of three joins, a drain, a kill and
+// a SIGTERM (about 3 minutes with -race on two cores).
+const churnChanges = 100
 
 // TestChurn joins, drains, kills and stops shards one after another under
 // counter load: no client is disconnected, no acknowledged increment is
 // lost or acknowledged twice, and every room is served again after each
-// change. A poller counts rooms two shards list at once (reported, not
-// asserted: a shard whose ring lags may hold a room briefly after the new
-// owner activated it; its storage lease is fenced, which the counter
-// checks prove).
+// change. The fencing checker (storage) finds no commit by a non-owner and
+// no overlapping tenures, and a poller (runtime) sees no room held under a
+// lease by two shards at once.
 func TestChurn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process churn test; skipped with -short")
@@ -95,23 +93,31 @@ func TestChurn(t *testing.T) {
 	if p := l.problems(); len(p) > 0 {
 		t.Fatalf("%d client disconnects or bad replies, first: %s", len(p), strings.Join(p[:min(len(p), 5)], "; "))
 	}
-	t.Logf("%d increments acknowledged; %d polls saw a room on two shards at once", l.totalAcks(), overlaps.count())
-	if w.final != nil {
-		l.checkCounters(t, w.final(t, c.Gateways[0], l.rooms))
+	t.Logf("%d increments acknowledged", l.totalAcks())
+	both, fenced, rounds := overlaps.unexplained()
+	t.Logf("OWNERSHIP: %d polling rounds; %d rooms seen held by two shards at once, %d more where the lease was taken from a shard gone or not handing over (fenced)", rounds, len(both), fenced)
+	if len(both) > 0 {
+		t.Errorf("rooms held under a lease by two shards at once: %s", strings.Join(both[:min(len(both), 5)], "; "))
 	}
+	w.check(t, l, c.Gateways[0])
 }
 
-// ownershipWatch polls every shard's own rooms and counts rooms that two
-// shards list in the same round.
+// ownershipWatch polls every shard's own rooms for rooms two shards hold at
+// once, each under a storage lease it believes current (RoomInfo's
+// lease_epoch). One round lists every shard twice, in the same order, so a
+// shard's two answers bracket every other shard's first one: a room that
+// shard X lists under the same epoch in both of its answers while shard Y
+// lists it under a lease in between was held by both at that moment.
 type ownershipWatch struct {
 	t      *testing.T
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	// protects shards and overlaps
+	// protects shards, overlaps and rounds
 	mu       sync.Mutex
 	shards   []watched
-	overlaps int
+	overlaps map[string]string // room id → what was seen first
+	rounds   int
 }
 
 type watched struct {
@@ -121,7 +127,7 @@ type watched struct {
 
 func watchOwnership(t *testing.T, c *clustertest.Cluster) *ownershipWatch {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &ownershipWatch{t: t, cancel: cancel, done: make(chan struct{})}
+	w := &ownershipWatch{t: t, cancel: cancel, done: make(chan struct{}), overlaps: map[string]string{}}
 	for _, p := range c.Shards {
 		w.add(p)
 	}
@@ -150,40 +156,96 @@ func (w *ownershipWatch) add(p *clustertest.Proc) {
 	w.shards = append(w.shards, watched{p: p, admin: a})
 }
 
+// leased lists a shard's rooms held under a lease: room id → epoch. ok is
+// false when the shard did not answer (dead, stopped or draining).
+func (s watched) leased(ctx context.Context) (map[string]uint64, bool) {
+	if s.p.Exited() {
+		return nil, false
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	resp, err := s.admin.ListRooms(cctx, &roomshardv1.ListRoomsRequest{Local: true, PageSize: 1000})
+	if err != nil {
+		return nil, false
+	}
+	out := map[string]uint64{}
+	for _, r := range resp.GetRooms() {
+		if r.GetLeaseEpoch() > 0 {
+			out[r.GetId()] = r.GetLeaseEpoch()
+		}
+	}
+	return out, true
+}
+
 func (w *ownershipWatch) round(ctx context.Context) {
 	w.mu.Lock()
 	shards := append([]watched(nil), w.shards...)
 	w.mu.Unlock()
-	holders := map[string]int{}
-	for _, s := range shards {
-		if s.p.Exited() {
+	first := make([]map[string]uint64, len(shards))
+	for i, s := range shards {
+		first[i], _ = s.leased(ctx)
+	}
+	found := map[string]string{}
+	for x, s := range shards {
+		again, ok := s.leased(ctx)
+		if !ok || first[x] == nil {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		resp, err := s.admin.ListRooms(cctx, &roomshardv1.ListRoomsRequest{Local: true, PageSize: 1000})
-		cancel()
-		if err != nil {
-			continue // dead, stopped or draining: its rooms show elsewhere
-		}
-		for _, r := range resp.GetRooms() {
-			holders[r.GetId()]++
-		}
-	}
-	n := 0
-	for _, h := range holders {
-		if h > 1 {
-			n++
+		for room, epoch := range first[x] {
+			if again[room] != epoch {
+				continue // X let it go (or took a new lease) meanwhile
+			}
+			for y := range shards {
+				if e, held := first[y][room]; y != x && held {
+					found[room] = fmt.Sprintf("room %s: %s under epoch %d and %s under epoch %d", room[:16], s.p.Name, epoch, shards[y].p.Name, e)
+				}
+			}
 		}
 	}
-	w.mu.Lock()
-	w.overlaps += n
-	w.mu.Unlock()
-}
-
-func (w *ownershipWatch) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.overlaps
+	w.rounds++
+	for room, what := range found {
+		if _, seen := w.overlaps[room]; !seen {
+			w.overlaps[room] = what
+		}
+	}
+}
+
+// unexplained returns the overlaps seen, except those in rooms whose new
+// owner logged that it took the lease without the previous owner's
+// hand-off: because that owner was gone from its view of the cluster (on
+// this loaded machine, memberlist sometimes declares a live shard dead for
+// a moment), or did not hand the room over within HandOffWait. Both are
+// the cases fencing is for: the old owner commits nothing more, which the
+// fencing checker proves.
+func (w *ownershipWatch) unexplained() (overlaps []string, explainedCount, rounds int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for room, what := range w.overlaps {
+		explained := false
+		for _, s := range w.shards {
+			explained = explained || takenWithoutHandOff(s.p.Logs(), room)
+		}
+		if !explained {
+			overlaps = append(overlaps, what)
+		} else {
+			explainedCount++
+		}
+	}
+	return overlaps, explainedCount, w.rounds
+}
+
+// handOffTimedOut reports whether logs show room's lease taken without a
+// hand-off.
+func takenWithoutHandOff(logs, room string) bool {
+	for line := range strings.SplitSeq(logs, "\n") {
+		if (strings.Contains(line, "did not hand the room over in time") || strings.Contains(line, "from a shard that is gone")) &&
+			strings.Contains(line, "room="+room) {
+			return true
+		}
+	}
+	return false
 }
 
 // stop ends the poller. Idempotent.

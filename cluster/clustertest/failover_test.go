@@ -94,9 +94,7 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("%d client disconnects or bad replies, first: %s", len(p), strings.Join(p[:min(len(p), 5)], "; "))
 	}
 	t.Logf("%d increments acknowledged", l.totalAcks())
-	if w.final != nil {
-		l.checkCounters(t, w.final(t, c.Gateways[1], l.rooms))
-	}
+	w.check(t, l, c.Gateways[1])
 }
 
 // roomsOwnedBy lists the rooms the ring gives to shard.

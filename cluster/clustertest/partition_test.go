@@ -84,9 +84,7 @@ func TestPartition(t *testing.T) {
 		t.Fatalf("%d client disconnects or bad replies, first: %s", len(p), strings.Join(p[:min(len(p), 5)], "; "))
 	}
 	t.Logf("%d increments acknowledged", l.totalAcks())
-	if w.final != nil {
-		l.checkCounters(t, w.final(t, c.Gateways[1], l.rooms))
-	}
+	w.check(t, l, c.Gateways[1])
 }
 
 // netns is a network namespace joined to the host by a veth pair.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -77,9 +78,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cl.printURLs(stdout)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	cl.stopDrainedShards(watchCtx, logger)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping…")
+	stopWatching()
+	cl.watchers.Wait()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return cl.shutdown(shutdownCtx)
@@ -87,8 +92,30 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // devCluster is the nodes runDev started.
 type devCluster struct {
-	gateway *gateway.Gateway
-	shards  []*server.Server
+	gateway  *gateway.Gateway
+	shards   []*server.Server
+	watchers sync.WaitGroup // stopDrainedShards' goroutines
+}
+
+// stopDrainedShards shuts down each shard once a drain (roomctl drain) has
+// moved its rooms away, as the shard binary exits then (SPEC §7): the dev
+// cluster runs on with the others. The goroutines end with ctx.
+func (cl *devCluster) stopDrainedShards(ctx context.Context, logger *slog.Logger) {
+	for _, s := range cl.shards {
+		cl.watchers.Go(func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.Drained():
+			}
+			logger.Info("shard drained; stopping it", "node", s.Name())
+			sctx, cancel := context.WithTimeout(ctx, ops.DefaultShutdownTimeout)
+			defer cancel()
+			if err := s.Shutdown(sctx); err != nil {
+				logger.Error("stopping drained shard", "node", s.Name(), "err", err)
+			}
+		})
+	}
 }
 
 func startDevCluster(ctx context.Context, cfg devConfig, logger *slog.Logger) (*devCluster, error) {

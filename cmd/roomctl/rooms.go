@@ -143,6 +143,7 @@ func runRoom(ctx context.Context, e *env, args []string) error {
 	row(t, "SOCKETS", r.GetSockets())
 	row(t, "GATEWAYS", r.GetGateways())
 	row(t, "HIBERNATED", r.GetHibernated())
+	row(t, "LEASE EPOCH", r.GetLeaseEpoch()) // 0: no storage lease taken on this shard
 	if err := t.Flush(); err != nil {
 		return err
 	}

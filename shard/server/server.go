@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s := &Server{cfg: cfg, log: logger, reg: ops.NewRegistry()}
-	if s.store, err = backends.Open(ctx, cfg.Storage); err != nil {
+	if s.store, err = backends.OpenWith(ctx, cfg.Storage, backends.Options{Node: cfg.Name}); err != nil {
 		return nil, fmt.Errorf("shard: opening storage: %w", err)
 	}
 	started := false
@@ -117,9 +117,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, err
 	}
 	s.host, err = shard.NewHost(shard.HostConfig{
-		Node:           cfg.Name,
-		Namespaces:     namespaces,
-		Ring:           s.members.Ring,
+		Node:       cfg.Name,
+		Namespaces: namespaces,
+		Ring:       s.members.Ring,
+		Alive: func(name string) bool {
+			_, ok := s.members.Member(name)
+			return ok
+		},
 		SetState:       s.members.SetState,
 		HibernateAfter: cfg.HibernateAfter,
 		Logger:         logger,

@@ -542,7 +542,11 @@ type RoomInfo struct {
 	// its sockets stay open.
 	Hibernated bool `protobuf:"varint,6,opt,name=hibernated,proto3" json:"hibernated,omitempty"`
 	// gateways is how many gateway streams the room has.
-	Gateways      int32 `protobuf:"varint,7,opt,name=gateways,proto3" json:"gateways,omitempty"`
+	Gateways int32 `protobuf:"varint,7,opt,name=gateways,proto3" json:"gateways,omitempty"`
+	// lease_epoch is the fencing epoch of the storage lease the room commits
+	// under on this shard; 0 while it holds none (no storage access yet in
+	// this activation, waiting for the previous owner's hand-off, or lost).
+	LeaseEpoch    uint64 `protobuf:"varint,8,opt,name=lease_epoch,json=leaseEpoch,proto3" json:"lease_epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,6 +626,13 @@ func (x *RoomInfo) GetHibernated() bool {
 func (x *RoomInfo) GetGateways() int32 {
 	if x != nil {
 		return x.Gateways
+	}
+	return 0
+}
+
+func (x *RoomInfo) GetLeaseEpoch() uint64 {
+	if x != nil {
+		return x.LeaseEpoch
 	}
 	return 0
 }
@@ -1609,7 +1620,7 @@ const file_roomshard_v1_admin_proto_rawDesc = "" +
 	"\x0fowner_grpc_addr\x18\x03 \x01(\tR\rownerGrpcAddr\x12!\n" +
 	"\fring_version\x18\x04 \x01(\x04R\vringVersion\x12\x1c\n" +
 	"\tnamespace\x18\x05 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x06 \x01(\tR\x04name\"\xb8\x01\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\"\xd9\x01\n" +
 	"\bRoomInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
@@ -1619,7 +1630,9 @@ const file_roomshard_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"hibernated\x18\x06 \x01(\bR\n" +
 	"hibernated\x12\x1a\n" +
-	"\bgateways\x18\a \x01(\x05R\bgateways\"\x98\x01\n" +
+	"\bgateways\x18\a \x01(\x05R\bgateways\x12\x1f\n" +
+	"\vlease_epoch\x18\b \x01(\x04R\n" +
+	"leaseEpoch\"\x98\x01\n" +
 	"\x10ListRoomsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\tR\x05shard\x12\x1b\n" +

@@ -15,6 +15,8 @@ import (
 type Options struct {
 	// GroupCommit applies to pebble and postgres.
 	GroupCommit storage.GroupCommit
+	// Node is the shard's name; postgres names its sessions after it.
+	Node string
 }
 
 // Open opens the backend spec names:
@@ -44,7 +46,7 @@ func OpenWith(ctx context.Context, spec string, opts Options) (storage.Backend, 
 		}
 		return pebble.Open(ctx, pebble.Config{Path: path, GroupCommit: opts.GroupCommit})
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		return postgres.Open(ctx, postgres.Config{URL: spec, GroupCommit: opts.GroupCommit})
+		return postgres.Open(ctx, postgres.Config{URL: spec, GroupCommit: opts.GroupCommit, Node: opts.Node})
 	}
 	return nil, fmt.Errorf("%w: got %q", ErrUnknownSpec, redact(spec))
 }

@@ -18,7 +18,14 @@ type Config struct {
 	// CommitTimeout bounds one group's transaction, retries included.
 	// Default 30s.
 	CommitTimeout time.Duration
+	// Node is the shard's name. Its sessions carry it as application_name
+	// ("roomshard shard NAME", unless the URL sets one), so that
+	// pg_stat_activity, the server's logs and audits tell the shards apart.
+	Node string
 }
+
+// ApplicationName is the application_name of node's sessions.
+func ApplicationName(node string) string { return "roomshard shard " + node }
 
 const defaultCommitTimeout = 30 * time.Second
 

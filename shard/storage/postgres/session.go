@@ -36,12 +36,16 @@ const (
 const idleInTransactionTimeout = "1000"
 
 // setSessionDefaults fills the session parameters roomshard relies on,
-// unless the URL set them, and dials with tcpUserTimeout and tcpKeepAlive.
-func setSessionDefaults(c *pgxpool.Config) {
+// and names node's sessions, unless the URL set them, and dials with
+// tcpUserTimeout and tcpKeepAlive.
+func setSessionDefaults(c *pgxpool.Config, node string) {
 	d := &net.Dialer{KeepAlive: tcpKeepAlive, Control: setUserTimeout}
 	c.ConnConfig.DialFunc = d.DialContext
 	params := c.ConnConfig.RuntimeParams
 	if _, ok := params["idle_in_transaction_session_timeout"]; !ok {
 		params["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
+	}
+	if _, ok := params["application_name"]; !ok && node != "" {
+		params["application_name"] = ApplicationName(node)
 	}
 }

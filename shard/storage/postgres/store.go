@@ -33,7 +33,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// pgx's parse errors do not echo the URL, which may hold a password.
 		return nil, fmt.Errorf("postgres storage: connecting: %w", err)
 	}
-	setSessionDefaults(pcfg)
+	setSessionDefaults(pcfg, cfg.Node)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres storage: connecting: %w", err)
