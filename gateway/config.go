@@ -29,9 +29,9 @@ type Config struct {
 	// addresses are not reachable as they are: a host, or host:port where the
 	// port is the gossip port. The host replaces the bind host in the gRPC
 	// and HTTP addresses gossiped in the node's metadata. Default: empty; the
-	// metadata then names the bind host, or 127.0.0.1 for an unspecified
-	// bind host (":7000", "0.0.0.0:7000"), and memberlist picks the gossip
-	// advertise address itself.
+	// metadata then names the bind host, or for an unspecified one (":7000",
+	// "0.0.0.0:7000") the machine's first private IPv4 address, as memberlist
+	// picks for gossip (else 127.0.0.1); see ops.AdvertiseAddr.
 	Advertise string
 	// Join lists peers (host:port) to join; DNS names join every address.
 	// Default: none (the node waits to be joined).

@@ -71,24 +71,6 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
-func TestReachable(t *testing.T) {
-	tests := []struct{ bind, adv, want string }{
-		{"0.0.0.0:7000", "", "127.0.0.1:7000"},
-		{"[::]:7000", "", "127.0.0.1:7000"},
-		{"10.1.2.3:7000", "", "10.1.2.3:7000"},
-		{"0.0.0.0:7000", "gw.example", "gw.example:7000"},
-	}
-	for _, tt := range tests {
-		addr, err := netResolve(tt.bind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := reachable(addr, tt.adv); got != tt.want {
-			t.Errorf("reachable(%s, %q) = %s, want %s", tt.bind, tt.adv, got, tt.want)
-		}
-	}
-}
-
 func TestAdvertisedAddresses(t *testing.T) {
 	t.Parallel()
 	g := newTestGateway(t, func(c *Config) {

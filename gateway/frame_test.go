@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/gorilla/websocket"
 )
-
-func netResolve(addr string) (net.Addr, error) { return net.ResolveTCPAddr("tcp", addr) }
 
 // TestFramesReadByGorilla checks our wire frames against an independent
 // reader: every length class, both data types, and a close frame with a

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -146,53 +145,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 // membershipConfig derives the memberlist settings, advertising addresses
 // peers can dial (see Config.Advertise).
 func (g *Gateway) membershipConfig() membership.Config {
-	advHost, advPort := splitAdvertise(g.cfg.Advertise)
-	mc := membership.Config{
+	return membership.Config{
 		Name:          g.cfg.Name,
 		Role:          roomshardv1.Role_ROLE_GATEWAY,
 		BindAddr:      g.cfg.GossipAddr,
+		AdvertiseAddr: ops.GossipAdvertise(g.cfg.GossipAddr, g.cfg.Advertise),
 		Join:          g.cfg.Join,
-		GRPCAddr:      reachable(g.grpcLn.Addr(), advHost),
-		HTTPAddr:      reachable(g.httpLn.Addr(), advHost),
+		GRPCAddr:      ops.AdvertiseAddr(g.grpcLn.Addr(), g.cfg.Advertise),
+		HTTPAddr:      ops.AdvertiseAddr(g.httpLn.Addr(), g.cfg.Advertise),
 		GossipKey:     g.cfg.GossipKey,
 		ProbeInterval: g.cfg.GossipProbeInterval,
 		Logger:        g.log,
 	}
-	if advHost != "" {
-		if advPort == "" {
-			_, advPort, _ = net.SplitHostPort(g.cfg.GossipAddr)
-		}
-		mc.AdvertiseAddr = net.JoinHostPort(advHost, advPort)
-	}
-	return mc
-}
-
-// splitAdvertise splits --advertise into host and optional gossip port.
-func splitAdvertise(adv string) (host, port string) {
-	if adv == "" {
-		return "", ""
-	}
-	if h, p, err := net.SplitHostPort(adv); err == nil {
-		return h, p
-	}
-	return adv, ""
-}
-
-// reachable is the address peers should dial for a listener: the advertise
-// host if given, else the bound host, with 127.0.0.1 for an unspecified one.
-func reachable(bound net.Addr, advHost string) string {
-	tcp, ok := bound.(*net.TCPAddr)
-	if !ok {
-		return bound.String()
-	}
-	host := advHost
-	if host == "" {
-		host = tcp.IP.String()
-		if tcp.IP.IsUnspecified() {
-			host = "127.0.0.1"
-		}
-	}
-	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 // startWatch follows membership: ring changes make rooms check their owner;

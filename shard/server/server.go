@@ -96,14 +96,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		_ = httpLn.Close()
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s.grpcAddr = advertised(grpcLn.Addr(), cfg.GRPCAddr, cfg.Advertise)
-	s.httpAddr = advertised(httpLn.Addr(), cfg.HTTPAddr, cfg.Advertise)
+	s.grpcAddr = ops.AdvertiseAddr(grpcLn.Addr(), cfg.Advertise)
+	s.httpAddr = ops.AdvertiseAddr(httpLn.Addr(), cfg.Advertise)
 
 	s.members, err = membership.Start(ctx, membership.Config{
 		Name:          cfg.Name,
 		Role:          roomshardv1.Role_ROLE_SHARD,
 		BindAddr:      cfg.GossipAddr,
-		AdvertiseAddr: gossipAdvertise(cfg.GossipAddr, cfg.Advertise),
+		AdvertiseAddr: ops.GossipAdvertise(cfg.GossipAddr, cfg.Advertise),
 		Join:          cfg.Join,
 		GRPCAddr:      s.grpcAddr,
 		HTTPAddr:      s.httpAddr,
