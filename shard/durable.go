@@ -69,9 +69,13 @@ func (r *room) storageReady(ctx context.Context) error {
 	return nil
 }
 
-// handOffPoll is how often a room waiting for its previous owner's hand-off
-// looks at the lease again.
-const handOffPoll = 20 * time.Millisecond
+// A room waiting for its previous owner's hand-off looks at the lease again
+// after handOffPoll, doubling up to handOffPollMax: a hand-off usually takes
+// one gossip round, and many rooms waiting at once must not flood the store.
+const (
+	handOffPoll    = 20 * time.Millisecond
+	handOffPollMax = 200 * time.Millisecond
+)
 
 // awaitHandOff waits, up to HandOffWait, while another shard that is still
 // a live member holds the room's lease. That shard is the room's previous
@@ -89,6 +93,7 @@ func (r *room) awaitHandOff(ctx context.Context) error {
 	}
 	start := time.Now()
 	deadline := start.Add(wait)
+	pause := handOffPoll
 	for waited := false; ; waited = true {
 		cur, held, err := r.h.cfg.Storage.CurrentLease(ctx, r.id)
 		if err != nil {
@@ -112,7 +117,8 @@ func (r *room) awaitHandOff(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-time.After(handOffPoll):
+		case <-time.After(pause):
+			pause = min(2*pause, handOffPollMax)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.stop:
