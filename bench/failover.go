@@ -71,9 +71,11 @@ type FailoverResult struct {
 	// AllRecoveredMs is the time until the last room recovered: the figure
 	// of merit. Zero when some room never recovered within Timeout.
 	AllRecoveredMs float64 `json:"all_recovered_ms"`
-	// RecoveryP50Ms and RecoveryP90Ms are over rooms.
+	// RecoveryP50Ms, RecoveryP90Ms and RecoveryP99Ms are over the rooms
+	// that recovered (nearest rank).
 	RecoveryP50Ms float64 `json:"recovery_p50_ms"`
 	RecoveryP90Ms float64 `json:"recovery_p90_ms"`
+	RecoveryP99Ms float64 `json:"recovery_p99_ms"`
 	// MaxGapMs is the longest pause between deliveries at any room's first
 	// subscriber across the kill.
 	MaxGapMs float64 `json:"max_gap_ms"`
@@ -206,7 +208,8 @@ func RunFailover(ctx context.Context, env Env, cfg FailoverConfig) (*Result, err
 	out.RoomsRecovered = len(rec)
 	if len(rec) > 0 {
 		out.RecoveryP50Ms = rec[(len(rec)-1)/2]
-		out.RecoveryP90Ms = rec[(len(rec)*9+9)/10-1]
+		out.RecoveryP90Ms = nearestRank(rec, 90)
+		out.RecoveryP99Ms = nearestRank(rec, 99)
 		if len(rec) == cfg.Rooms {
 			out.AllRecoveredMs = rec[len(rec)-1]
 		}
@@ -221,4 +224,11 @@ func RunFailover(ctx context.Context, env Env, cfg FailoverConfig) (*Result, err
 	all.Merge(after.Snapshot())
 	res.Latency = Summarize(all)
 	return res, nil
+}
+
+// nearestRank is the pct-th percentile of sorted by nearest rank: the
+// smallest value at or below which pct percent of the values lie.
+func nearestRank(sorted []float64, pct int) float64 {
+	rank := (len(sorted)*pct + 99) / 100
+	return sorted[max(rank, 1)-1]
 }

@@ -41,8 +41,8 @@ func WriteTable(w io.Writer, r *Result) error {
 		}
 	}
 	if f := r.Failover; f != nil {
-		row("failover", "%d/%d rooms recovered (%d affected); all by %s ms, p50 %s ms, p90 %s ms, max gap %s ms",
-			f.RoomsRecovered, f.Rooms, f.RoomsAffected, f3(f.AllRecoveredMs), f3(f.RecoveryP50Ms), f3(f.RecoveryP90Ms), f3(f.MaxGapMs))
+		row("failover", "%d/%d rooms recovered (%d affected); all by %s ms, p50 %s ms, p90 %s ms, p99 %s ms, max gap %s ms",
+			f.RoomsRecovered, f.Rooms, f.RoomsAffected, f3(f.AllRecoveredMs), f3(f.RecoveryP50Ms), f3(f.RecoveryP90Ms), f3(f.RecoveryP99Ms), f3(f.MaxGapMs))
 		if f.KillError != "" {
 			row("kill error", "%s", f.KillError)
 		}

@@ -158,3 +158,26 @@ func TestCompareRatios(t *testing.T) {
 		}
 	}
 }
+
+func TestNearestRank(t *testing.T) {
+	var ten, hundred []float64
+	for i := 1; i <= 100; i++ {
+		hundred = append(hundred, float64(i))
+		if i <= 10 {
+			ten = append(ten, float64(i))
+		}
+	}
+	for _, tc := range []struct {
+		sorted []float64
+		pct    int
+		want   float64
+	}{
+		{ten, 90, 9}, {ten, 99, 10}, {ten, 50, 5},
+		{hundred, 99, 99}, {hundred, 90, 90}, {hundred, 100, 100},
+		{[]float64{7}, 99, 7},
+	} {
+		if got := nearestRank(tc.sorted, tc.pct); got != tc.want {
+			t.Errorf("nearestRank(%d values, %d) = %v, want %v", len(tc.sorted), tc.pct, got, tc.want)
+		}
+	}
+}
