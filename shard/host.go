@@ -31,7 +31,9 @@ type HostConfig struct {
 	// object is evicted while its sockets stay. Default 10s; negative never.
 	HibernateAfter time.Duration
 	// InboxSize bounds each room's queue of pending events; a full inbox
-	// makes gateway streams wait (gRPC flow control). Default 256.
+	// makes gateway streams wait (gRPC flow control). Default 64: the
+	// queue is allocated whole and kept while the room hibernates, and a
+	// gateway stream queues one event per batch of frames, not per frame.
 	InboxSize int
 	// Logger receives room errors. Default slog.Default().
 	Logger *slog.Logger
@@ -71,7 +73,7 @@ func (c *HostConfig) ensureDefaults() {
 		c.HibernateAfter = 10 * time.Second
 	}
 	if c.InboxSize <= 0 {
-		c.InboxSize = 256
+		c.InboxSize = 64
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
