@@ -172,6 +172,7 @@ func RunIdle(ctx context.Context, env Env, cfg IdleConfig) (*Result, error) {
 		p.PerConnBytes = growth / float64(max(idle.Conns, 1))
 		p.PerRoomBytes = growth / float64(cfg.Rooms)
 	}
+	res.Groups = GroupRSS(res.Processes)
 	return res, nil
 }
 

@@ -48,16 +48,23 @@ func WriteTable(w io.Writer, r *Result) error {
 		}
 	}
 	for _, p := range r.Processes {
-		line := fmt.Sprintf("before %s  loaded %s  peak %s", mib(p.BeforeBytes), mib(p.LoadedBytes), mib(p.PeakBytes))
-		if r.Idle != nil {
-			line += fmt.Sprintf("  after idle %s  per conn %.0f B  per room %.0f B", mib(p.AfterIdleBytes), p.PerConnBytes, p.PerRoomBytes)
-		}
-		if p.Error != "" {
-			line += "  (" + p.Error + ")"
-		}
-		row(fmt.Sprintf("rss %s[%d]", p.Name, p.PID), "%s", line)
+		row(fmt.Sprintf("rss %s[%d]", p.Name, p.PID), "%s", rssLine(r, p))
+	}
+	for _, p := range r.Groups {
+		row(fmt.Sprintf("rss %s[sum of %d]", p.Name, p.PID), "%s", rssLine(r, p))
 	}
 	return tw.Flush()
+}
+
+func rssLine(r *Result, p ProcessRSS) string {
+	line := fmt.Sprintf("before %s  loaded %s  peak %s", mib(p.BeforeBytes), mib(p.LoadedBytes), mib(p.PeakBytes))
+	if r.Idle != nil {
+		line += fmt.Sprintf("  after idle %s  per conn %.0f B  per room %.0f B", mib(p.AfterIdleBytes), p.PerConnBytes, p.PerRoomBytes)
+	}
+	if p.Error != "" {
+		line += "  (" + p.Error + ")"
+	}
+	return line
 }
 
 // WriteComparison writes both results and the ratio table.

@@ -56,9 +56,11 @@ type Result struct {
 	// receiving client's read (echo: round trip).
 	Latency   *LatencySummary `json:"latency,omitempty"`
 	Processes []ProcessRSS    `json:"processes,omitempty"`
-	Fanout    []FanoutSize    `json:"fanout,omitempty"`
-	Idle      *IdleResult     `json:"idle,omitempty"`
-	Failover  *FailoverResult `json:"failover,omitempty"`
+	// Groups sums the Processes that share a name (see GroupRSS).
+	Groups   []ProcessRSS    `json:"groups,omitempty"`
+	Fanout   []FanoutSize    `json:"fanout,omitempty"`
+	Idle     *IdleResult     `json:"idle,omitempty"`
+	Failover *FailoverResult `json:"failover,omitempty"`
 	// Config is the scenario configuration after defaults.
 	Config any `json:"config"`
 }

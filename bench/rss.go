@@ -136,3 +136,39 @@ func (s *RSSSampler) Report(before, loaded []int64) []ProcessRSS {
 	}
 	return out
 }
+
+// GroupRSS sums the processes that share a name, such as three shards
+// given as --pid shard=A --pid shard=B --pid shard=C, so that a role's
+// growth per connection and per room reads in one row: each shard holds
+// only its share of the rooms, so one shard's growth divided by every room
+// understates the cost of a room. Names given once make no group. PID is
+// the number of processes summed.
+func GroupRSS(ps []ProcessRSS) []ProcessRSS {
+	var order []string
+	sums := map[string]*ProcessRSS{}
+	for _, p := range ps {
+		g := sums[p.Name]
+		if g == nil {
+			g = &ProcessRSS{Process: Process{Name: p.Name}}
+			sums[p.Name] = g
+			order = append(order, p.Name)
+		}
+		g.PID++
+		g.BeforeBytes += p.BeforeBytes
+		g.LoadedBytes += p.LoadedBytes
+		g.PeakBytes += p.PeakBytes
+		g.AfterIdleBytes += p.AfterIdleBytes
+		g.PerConnBytes += p.PerConnBytes
+		g.PerRoomBytes += p.PerRoomBytes
+		if p.Error != "" && g.Error == "" {
+			g.Error = p.Error
+		}
+	}
+	var out []ProcessRSS
+	for _, name := range order {
+		if g := sums[name]; g.PID > 1 {
+			out = append(out, *g)
+		}
+	}
+	return out
+}

@@ -30,3 +30,16 @@ func TestReadRSSSelf(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 }
+
+func TestGroupRSS(t *testing.T) {
+	ps := []ProcessRSS{
+		{Process: Process{Name: "gateway", PID: 10}, BeforeBytes: 1, LoadedBytes: 5, PerConnBytes: 4, PerRoomBytes: 40},
+		{Process: Process{Name: "shard", PID: 11}, BeforeBytes: 2, LoadedBytes: 3, PeakBytes: 4, PerRoomBytes: 10},
+		{Process: Process{Name: "shard", PID: 12}, BeforeBytes: 2, LoadedBytes: 5, PeakBytes: 6, PerRoomBytes: 30, Error: "gone"},
+	}
+	got := GroupRSS(ps)
+	want := ProcessRSS{Process: Process{Name: "shard", PID: 2}, BeforeBytes: 4, LoadedBytes: 8, PeakBytes: 10, PerRoomBytes: 40, Error: "gone"}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("GroupRSS = %+v, want [%+v]", got, want)
+	}
+}
