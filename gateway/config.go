@@ -111,6 +111,11 @@ type Config struct {
 	MaxConnectionsPerRoom int
 	// HandshakeTimeout bounds the WebSocket upgrade. Default 10s.
 	HandshakeTimeout time.Duration
+	// Pprof serves the Go runtime profiles under /debug/pprof/ on the
+	// HTTP listener. Default off: profiles cost CPU while they run and
+	// expose internals, so an operator turns them on where the listener is
+	// private.
+	Pprof bool
 }
 
 // Defaults, as documented on Config.
@@ -250,6 +255,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&c.MaxConnectionsPerIP, "max-connections-per-ip", DefaultMaxConnectionsPerIP, "client WebSockets per client IP (beyond: HTTP 429; negative: unlimited)")
 	fs.IntVar(&c.MaxConnectionsPerRoom, "max-connections-per-room", DefaultMaxConnectionsPerRoom, "client WebSockets per room on this gateway (beyond: HTTP 503; negative: unlimited)")
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", DefaultHandshakeTimeout, "bound on the WebSocket upgrade")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go runtime profiles on --http under /debug/pprof/ (default off)")
 	if err := flagenv.Parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			var b strings.Builder

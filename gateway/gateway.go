@@ -136,6 +136,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 	g.mux = http.NewServeMux()
 	g.mount(g.mux)
 	ops.Mount(g.mux, reg, g.ready)
+	if cfg.Pprof {
+		ops.MountPprof(g.mux)
+	}
 	g.stopHTTP = ops.ServeHTTP(g.httpLn, g.mux, func(err error) { logger.Error("serving HTTP", "err", err) })
 
 	logger.Info("gateway started", "http", g.HTTPAddr(), "grpc", g.GRPCAddr(), "gossip", g.GossipAddr())

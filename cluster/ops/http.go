@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,19 @@ func Mount(mux *http.ServeMux, reg *prometheus.Registry, ready func() error) {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+}
+
+// MountPprof adds the runtime profiles under /debug/pprof/ (CPU, heap,
+// goroutines, mutex, block, trace). They are off unless an operator asks
+// (--pprof): a CPU profile or trace costs the process while it runs, and
+// the goroutine dump shows room ids, so they do not belong on a public
+// listener by default.
+func MountPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // Listen opens a TCP listener, naming the address in its error.

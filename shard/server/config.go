@@ -78,6 +78,11 @@ type Config struct {
 	// a gateway opening one more gets ResourceExhausted and closes the
 	// room's sockets with 1013. Default 100000; negative: unlimited.
 	MaxRooms int
+	// Pprof serves the Go runtime profiles under /debug/pprof/ on the
+	// HTTP listener. Default off: profiles cost CPU while they run and
+	// expose internals, so an operator turns them on where the listener is
+	// private.
+	Pprof bool
 }
 
 // Defaults.
@@ -241,6 +246,7 @@ func newFlagSet(c *Config, join, key *string, ns *flagenv.Strings) *flag.FlagSet
 	fs.IntVar(&c.MaxRooms, "max-rooms", DefaultMaxRooms, "rooms this shard holds at most (beyond: gateways close the room's sockets 1013; negative: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go runtime profiles on --http under /debug/pprof/ (default off)")
 	return fs
 }
 

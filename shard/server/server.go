@@ -159,6 +159,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 
 	mux := http.NewServeMux()
 	ops.Mount(mux, s.reg, s.ready)
+	if cfg.Pprof {
+		ops.MountPprof(mux)
+	}
 	s.stopHTTP = ops.ServeHTTP(httpLn, mux, func(err error) { logger.Error("serving HTTP", "err", err) })
 
 	logger.Info("shard started", "grpc", s.grpcAddr, "http", s.httpAddr, "gossip", s.members.GossipAddr(),
