@@ -17,6 +17,53 @@ import (
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
+// BenchmarkEcho is one client round trip through the gateway and a real
+// gRPC room stream to a fake shard that answers "echo:X" with X: client
+// read, room actor, stream writer, gRPC both ways, fan-out to the socket's
+// writer. clients sockets in their own rooms run at once, each with one
+// message in flight, as roomshard-bench's echo scenario does. allocs/op
+// include the fake shard and the test's clients.
+func BenchmarkEcho(b *testing.B) {
+	for _, clients := range []int{1, 100} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchEcho(b, clients) })
+	}
+}
+
+func benchEcho(b *testing.B, clients int) {
+	g, f := testCluster(b, func(c *Config) {
+		c.RateLimit = -1
+		c.MaxConnectionsPerIP = -1
+	})
+	f.quiet.Store(true)
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		conns[i] = dialWS(b, g, fmt.Sprintf("/ns/echo/rooms/r%d/websocket", i))
+	}
+	msg := []byte("echo:" + strings.Repeat("m", 64))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		n := b.N / clients
+		if i < b.N%clients {
+			n++
+		}
+		wg.Go(func() {
+			for range n {
+				if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+					b.Errorf("write: %v", err)
+					return
+				}
+				if _, _, err := c.ReadMessage(); err != nil {
+					b.Errorf("read: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // BenchmarkFanout measures one Deliver{all} to n local sockets over real
 // loopback connections, until every client has read the message: encode
 // once, enqueue to n writers, n writes (ns/op, dominated by the kernel's

@@ -39,6 +39,8 @@ type fakeShard struct {
 	// closeReply answers SocketClosed with CloseSocket 1000 (the seed's
 	// broadcast class).
 	closeReply atomic.Bool
+	// quiet stops the event log (benchmarks: it grows with every message).
+	quiet atomic.Bool
 
 	opens   atomic.Int64 // Room streams accepted
 	refused atomic.Int64 // Room calls refused
@@ -50,7 +52,7 @@ type fakeShard struct {
 	lastOpen *roomshardv1.OpenRoom
 }
 
-func startFakeShard(t *testing.T, name string) *fakeShard {
+func startFakeShard(t testing.TB, name string) *fakeShard {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,6 +66,9 @@ func startFakeShard(t *testing.T, name string) *fakeShard {
 }
 
 func (f *fakeShard) log(format string, args ...any) {
+	if f.quiet.Load() {
+		return
+	}
 	f.mu.Lock()
 	f.events = append(f.events, fmt.Sprintf(format, args...))
 	f.mu.Unlock()
