@@ -93,6 +93,7 @@ func benchFanout(b *testing.B, sockets, burst int) {
 		for range burst {
 			fx.room.onDeliver(deliver) // the benchmark goroutine acts as the actor
 		}
+		fx.room.wakeWriters() // as onFrames does after a batch
 		enqueue += time.Since(start)
 		wg.Wait()
 	}

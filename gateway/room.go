@@ -50,6 +50,11 @@ type room struct {
 	redirectStranger bool
 	strangerAttempt  bool
 
+	// unwoken are clients given frames by the current batch of shard
+	// frames whose writers are not yet signalled (see wakeWriters).
+	unwoken []*client
+	pushed  int // frames queued since the last wakeWriters
+
 	quitting bool // no client holds the room any more
 	exit     bool // run should return
 	leaveC   <-chan time.Time

@@ -6,11 +6,22 @@ import (
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
-// onFrames applies a batch of shard frames from stream s in order.
+// maxUnwoken bounds the frames queued to clients before their writers are
+// woken, so one huge batch of shard frames cannot hold back the first
+// socket's write for long (4,096 pushes take well under a millisecond).
+const maxUnwoken = 4096
+
+// onFrames applies a batch of shard frames from stream s in order. Client
+// writers are woken once the batch is queued (or every maxUnwoken frames),
+// so each writes everything the batch gave it in one writev.
 func (r *room) onFrames(s *stream, fs []*roomshardv1.ShardFrame) {
+	defer r.wakeWriters()
 	for _, f := range fs {
 		if s != r.cur {
 			return // a stale stream, or this batch redirected or moved the room
+		}
+		if r.pushed >= maxUnwoken {
+			r.wakeWriters()
 		}
 		switch f := f.GetFrame().(type) {
 		case *roomshardv1.ShardFrame_Opened:
@@ -46,26 +57,45 @@ func (r *room) member(id string) *member {
 }
 
 // onDeliver fans one message out to the local sockets it names, encoding
-// the frame once for all of them.
+// the frame once for all of them. The writers wake at wakeWriters.
 func (r *room) onDeliver(d *roomshardv1.Deliver) {
 	f := dataFrame(d.GetData(), d.GetBinary())
 	if !d.GetAll() {
 		for _, id := range d.GetSocketIds() {
-			if m := r.sockets[id]; m != nil && !m.c.enqueue(f) {
-				r.overflow(m)
+			if m := r.sockets[id]; m != nil {
+				r.deliver(m, f)
 			}
 		}
 		return
 	}
 	skip := exceptSet(d.GetExcept())
 	for id, m := range r.sockets {
-		if skip(id) {
-			continue
-		}
-		if !m.c.enqueue(f) {
-			r.overflow(m)
+		if !skip(id) {
+			r.deliver(m, f)
 		}
 	}
+}
+
+// deliver queues f for m, closing m when its queue is full.
+func (r *room) deliver(m *member, f frame) {
+	ok, wake := m.c.push(f)
+	switch {
+	case !ok:
+		r.overflow(m)
+	case wake:
+		r.unwoken = append(r.unwoken, m.c)
+	}
+	r.pushed++
+}
+
+// wakeWriters signals the writers of the clients deliver queued to.
+func (r *room) wakeWriters() {
+	for i, c := range r.unwoken {
+		c.signal()
+		r.unwoken[i] = nil
+	}
+	r.unwoken = r.unwoken[:0]
+	r.pushed = 0
 }
 
 // exceptSet returns a membership test for a Deliver's except list: a scan

@@ -22,19 +22,29 @@ type closeReq struct {
 // client with 1013. A frame for a client that is closing is dropped.
 // Safe for concurrent use; never blocks on the network.
 func (c *client) enqueue(f frame) bool {
+	ok, wake := c.push(f)
+	if wake {
+		c.signal()
+	}
+	return ok
+}
+
+// push is enqueue without waking the writer: wake reports that the queue
+// was empty, and the caller must then call signal once it has queued the
+// rest of its batch. A writer woken per frame would race the room to the
+// socket and write a broadcast's frames one syscall each instead of
+// together in one writev.
+func (c *client) push(f frame) (ok, wake bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing != nil {
-		c.mu.Unlock()
-		return true
+		return true, false
 	}
 	if len(c.queue) >= c.limits.sendQueue {
-		c.mu.Unlock()
-		return false
+		return false, false
 	}
 	c.queue = append(c.queue, f)
-	c.mu.Unlock()
-	c.signal()
-	return true
+	return true, len(c.queue) == 1
 }
 
 // control queues a control frame (pong) ahead of data; it is not bounded
