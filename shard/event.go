@@ -43,6 +43,14 @@ func (e *event) push(l *link, f *roomshardv1.ShardFrame) {
 			return
 		}
 	}
+	if n := len(e.outbox); n < cap(e.outbox) {
+		// An entry a previous event of the room used (see room.release):
+		// its frames array is empty and no longer shared.
+		e.outbox = e.outbox[:n+1]
+		e.outbox[n].l = l
+		e.outbox[n].frames = append(e.outbox[n].frames[:0], f)
+		return
+	}
 	e.outbox = append(e.outbox, linkFrames{l: l, frames: []*roomshardv1.ShardFrame{f}})
 }
 
@@ -61,9 +69,11 @@ func (e *event) pushFront(l *link, f *roomshardv1.ShardFrame) {
 // runtime's frames (closes, tags, attachments, auto-responses), which
 // report registry changes already made.
 func (e *event) dropDeliveries() {
-	kept := e.outbox[:0]
+	// Fresh slices, not filtered in place: release hands the outbox's
+	// arrays to the room's next event, so two entries must never share one.
+	kept := make([]linkFrames, 0, len(e.outbox))
 	for _, lf := range e.outbox {
-		frames := lf.frames[:0]
+		frames := make([]*roomshardv1.ShardFrame, 0, len(lf.frames))
 		for _, f := range lf.frames {
 			if f.GetDeliver() == nil {
 				frames = append(frames, f)
@@ -77,15 +87,28 @@ func (e *event) dropDeliveries() {
 }
 
 // release hands the outbox to the gateway streams, one Send per stream so
-// the stream writer can put the whole event in one gRPC message.
+// the stream writer can put the whole event in one gRPC message. The
+// emptied outbox is kept for the room's next event, which then queues its
+// frames without allocating.
 func (r *room) release(ev *event) {
-	for _, lf := range ev.outbox {
+	for i := range ev.outbox {
+		lf := &ev.outbox[i]
 		if !lf.l.gone {
 			lf.l.out.Send(lf.frames...)
 		}
+		clear(lf.frames)
+		lf.l = nil
+		if cap(lf.frames) > maxKeptFrames {
+			lf.frames = nil // one big event should not pin its array
+		}
+		lf.frames = lf.frames[:0]
 	}
+	r.spareOutbox = ev.outbox[:0]
 	ev.outbox = nil
 }
+
+// maxKeptFrames bounds the frames array an outbox entry keeps for reuse.
+const maxKeptFrames = 64
 
 // emit queues f for l: in the current event's outbox, or at once outside
 // events (admin operations, which run no room code and write nothing).

@@ -17,6 +17,16 @@ type Metrics struct {
 	redirects prometheus.Counter
 	commits   *prometheus.HistogramVec
 	alarmLag  prometheus.Histogram
+	// byKind holds each event kind's series, looked up once here rather
+	// than hashed by label values on every event. Read-only after
+	// NewMetrics.
+	byKind map[string]kindMetrics
+}
+
+// kindMetrics are the series of one event kind.
+type kindMetrics struct {
+	ok, failed prometheus.Counter
+	latency    prometheus.Observer
 }
 
 // NewMetrics creates the runtime's metrics and registers them with reg.
@@ -51,6 +61,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.rooms, m.sockets, m.events, m.latency, m.opens, m.redirects, m.commits, m.alarmLag)
+	m.byKind = make(map[string]kindMetrics)
+	for _, kind := range []string{evConnect, evMessage, evClose, evError, evAlarm} {
+		m.byKind[kind] = kindMetrics{
+			ok:      m.events.WithLabelValues(kind, "ok"),
+			failed:  m.events.WithLabelValues(kind, "error"),
+			latency: m.latency.WithLabelValues(kind),
+		}
+	}
 	return m
 }
 
@@ -70,12 +88,17 @@ func (m *Metrics) observeEvent(kind string, ok bool, d time.Duration) {
 	if m == nil {
 		return
 	}
-	result := "ok"
-	if !ok {
-		result = "error"
+	km, found := m.byKind[kind]
+	if !found {
+		km = kindMetrics{ok: m.events.WithLabelValues(kind, "ok"), failed: m.events.WithLabelValues(kind, "error"),
+			latency: m.latency.WithLabelValues(kind)}
 	}
-	m.events.WithLabelValues(kind, result).Inc()
-	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+	if ok {
+		km.ok.Inc()
+	} else {
+		km.failed.Inc()
+	}
+	km.latency.Observe(d.Seconds())
 }
 
 func (m *Metrics) observeCommit(d time.Duration, ok bool) {

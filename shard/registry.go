@@ -14,7 +14,8 @@ import (
 type Outbound interface {
 	// Send queues frames for the gateway, in order. It must not block: an
 	// implementation that cannot keep up ends its stream with an error, and
-	// the runtime learns it through Conn.Detach.
+	// the runtime learns it through Conn.Detach. It may keep the frames but
+	// not the slice, which the runtime reuses for its next event.
 	Send(frames ...*roomshardv1.ShardFrame)
 	// Close ends the stream once the queued frames are sent: normally with
 	// a nil err, else with err. Only the first call counts.

@@ -43,16 +43,18 @@ type room struct {
 	leaseEpoch atomic.Uint64 // the lease the room commits under, 0 for none
 
 	// actor-owned
-	reg      *registry
-	state    *State
-	storage  *Storage
-	store    durable // lease, the running event's writes, the runtime's record
-	obj      Room    // nil before the first event and after eviction
-	cur      *event  // the running event, nil between events
-	autoReq  string
-	autoResp string
-	idle     *time.Timer // hibernation: fires after HibernateAfter without events
-	recheck  *time.Timer
+	reg     *registry
+	state   *State
+	storage *Storage
+	store   durable // lease, the running event's writes, the runtime's record
+	obj     Room    // nil before the first event and after eviction
+	cur     *event  // the running event, nil between events
+	// spareOutbox is the last event's emptied outbox (see release)
+	spareOutbox []linkFrames
+	autoReq     string
+	autoResp    string
+	idle        *time.Timer // hibernation: fires after HibernateAfter without events
+	recheck     *time.Timer
 	// alarm fires the room's alarm at alarmAt; nil while none is armed. A
 	// commit that sets the alarm arms it; the host's alarm scan wakes rooms
 	// whose alarm this timer does not cover (alarm.go).
@@ -201,7 +203,8 @@ func (r *room) dispatch(kind string, s *socket, fn func(context.Context, Room) e
 	if r.stopSignaled() {
 		return // handing over: see stopSignaled
 	}
-	ev := &event{kind: kind, ctx: r.h.ctx, sock: s, started: time.Now()}
+	ev := &event{kind: kind, ctx: r.h.ctx, sock: s, started: time.Now(), outbox: r.spareOutbox}
+	r.spareOutbox = nil
 	r.cur = ev
 	err := r.invoke(ev, fn)
 	if err != nil {

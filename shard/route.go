@@ -12,9 +12,37 @@ func deliverFrame(d *roomshardv1.Deliver) *roomshardv1.ShardFrame {
 	return &roomshardv1.ShardFrame{Frame: &roomshardv1.ShardFrame_Deliver{Deliver: d}}
 }
 
+// oneDeliver is a Deliver frame naming one socket id, allocated as one
+// object instead of four (frame, oneof wrapper, Deliver, id slice): every
+// message of an echo or broadcast room sends one or more of these.
+type oneDeliver struct {
+	frame roomshardv1.ShardFrame
+	wrap  roomshardv1.ShardFrame_Deliver
+	d     roomshardv1.Deliver
+	id    [1]string
+}
+
+// newDeliver returns a Deliver frame for data. With all unset it goes to
+// socket id; with all set, to every socket of the stream but id ("" for none).
+func newDeliver(id string, all bool, data []byte, binary bool) *roomshardv1.ShardFrame {
+	o := &oneDeliver{}
+	o.d.Data, o.d.Binary, o.d.All = data, binary, all
+	if id != "" {
+		o.id[0] = id
+		if all {
+			o.d.Except = o.id[:]
+		} else {
+			o.d.SocketIds = o.id[:]
+		}
+	}
+	o.wrap.Deliver = &o.d
+	o.frame.Frame = &o.wrap
+	return &o.frame
+}
+
 // sendTo sends data to one socket.
 func (r *room) sendTo(s *socket, data []byte, binary bool) {
-	r.emit(s.link, deliverFrame(&roomshardv1.Deliver{SocketIds: []string{s.id}, Data: data, Binary: binary}))
+	r.emit(s.link, newDeliver(s.id, false, data, binary))
 }
 
 // sendAll sends data to every socket but except (nil for none) and
@@ -23,11 +51,11 @@ func (r *room) sendAll(except *socket, data []byte, binary bool) int {
 	n := 0
 	for _, l := range r.reg.links {
 		count := len(l.sockets)
-		d := &roomshardv1.Deliver{All: true, Data: data, Binary: binary}
+		skip := ""
 		if except != nil && except.link == l {
 			// A closing socket is out of the registry but may still be
 			// open at its gateway: exclude it there all the same.
-			d.Except = []string{except.id}
+			skip = except.id
 			if except.state == sockOpen {
 				count--
 			}
@@ -36,7 +64,7 @@ func (r *room) sendAll(except *socket, data []byte, binary bool) int {
 			continue
 		}
 		n += count
-		r.emit(l, deliverFrame(d))
+		r.emit(l, newDeliver(skip, true, data, binary))
 	}
 	return n
 }
