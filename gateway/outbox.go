@@ -64,6 +64,12 @@ func (o *outbox) take() (batch []*roomshardv1.GatewayFrame, closeSend bool) {
 		size += frameSize(o.frames[n])
 		n++
 	}
+	if n == len(o.frames) {
+		// The usual case: everything fits, and the queue's array becomes
+		// the batch instead of being copied.
+		batch, o.frames = o.frames, nil
+		return batch, o.closeSend
+	}
 	batch = slices.Clone(o.frames[:n])
 	o.frames = slices.Delete(o.frames, 0, n)
 	if len(o.frames) == 0 {

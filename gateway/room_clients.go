@@ -49,8 +49,23 @@ func (r *room) onMessage(c *client, data []byte, binary bool) {
 			AutoResponded: &roomshardv1.AutoResponded{SocketId: c.id, AtUnixMs: m.lastAuto}}})
 		return
 	}
-	r.send(&roomshardv1.GatewayFrame{Frame: &roomshardv1.GatewayFrame_Message{
-		Message: &roomshardv1.SocketMessage{SocketId: c.id, Data: data, Binary: binary}}})
+	r.send(messageFrame(c.id, data, binary))
+}
+
+// socketMessage is a SocketMessage frame allocated as one object instead
+// of three (frame, oneof wrapper, message): one per client message.
+type socketMessage struct {
+	frame roomshardv1.GatewayFrame
+	wrap  roomshardv1.GatewayFrame_Message
+	msg   roomshardv1.SocketMessage
+}
+
+func messageFrame(id string, data []byte, binary bool) *roomshardv1.GatewayFrame {
+	m := &socketMessage{}
+	m.msg.SocketId, m.msg.Data, m.msg.Binary = id, data, binary
+	m.wrap.Message = &m.msg
+	m.frame.Frame = &m.wrap
+	return &m.frame
 }
 
 // onGone handles the end of a client's read loop.
