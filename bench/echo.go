@@ -8,7 +8,9 @@ import (
 )
 
 // EchoConfig sizes the echo scenario: every client sends a message, waits
-// for its echo, and repeats, for Duration.
+// for its echo, and repeats, for Duration. With Rate set, clients send on a
+// schedule instead (an open loop), so latency is measured at that load
+// rather than at the system's saturation point.
 type EchoConfig struct {
 	// Clients is the number of connections. Default 100.
 	Clients int `json:"clients"`
@@ -23,6 +25,11 @@ type EchoConfig struct {
 	PayloadSize int `json:"payload_size"`
 	// DialConcurrency bounds dials in flight. Default 128.
 	DialConcurrency int `json:"dial_concurrency"`
+	// Rate is the total messages/s over all clients, each sending its share
+	// on a fixed schedule (start times staggered) without waiting for
+	// replies; a client that falls behind catches up, so a slow system
+	// shows as latency, not as a lower rate. Default 0: closed loop.
+	Rate float64 `json:"rate,omitempty"`
 }
 
 func (c *EchoConfig) ensureDefaults() {
@@ -92,19 +99,33 @@ func RunEcho(ctx context.Context, env Env, cfg EchoConfig) (*Result, error) {
 	loadCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	samplerCtx, stopSampler := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { rss.Run(samplerCtx, 250*time.Millisecond) })
+	var sampler, wg sync.WaitGroup
+	sampler.Go(func() { rss.Run(samplerCtx, 250*time.Millisecond) })
 	start := time.Now()
+	var senders []*Member
 	for _, m := range fleet.Members() {
-		if !m.Connected() {
+		if m.Connected() {
+			senders = append(senders, m)
+		}
+	}
+	for i, m := range senders {
+		if cfg.Rate > 0 {
+			perClient := cfg.Rate / float64(len(senders))
+			offset := time.Duration(float64(i) / float64(len(senders)) / perClient * float64(time.Second))
+			wg.Go(func() { pacedEchoLoop(loadCtx, m, perClient, offset, cfg.Duration) })
 			continue
 		}
 		wg.Go(func() { echoLoop(loadCtx, m, replies[m.ID], cfg.ReplyTimeout) })
 	}
 	<-loadCtx.Done()
 	elapsed := time.Since(start)
-	stopSampler()
 	wg.Wait()
+	if cfg.Rate > 0 {
+		// Open loop: replies to the last sends are still on their way.
+		waitFor(ctx, cfg.ReplyTimeout, func() bool { s := fleet.Snapshot(); return s.Delivered >= s.Sent })
+	}
+	stopSampler()
+	sampler.Wait()
 	res.Processes = rss.Report(before, rss.Sample())
 	fleet.Close() // no frame is counted after this
 
@@ -114,6 +135,15 @@ func RunEcho(ctx context.Context, env Env, cfg EchoConfig) (*Result, error) {
 	res.DeliveredPerSec = float64(res.Counters.Delivered) / elapsed.Seconds()
 	res.Latency = Summarize(hist.Snapshot())
 	return res, nil
+}
+
+// pacedEchoLoop sends rate messages/s from offset until d has passed since
+// the loop began, without waiting for replies (OnFrame records them).
+func pacedEchoLoop(ctx context.Context, m *Member, rate float64, offset, d time.Duration) {
+	if !sleepCtx(ctx, offset) {
+		return
+	}
+	pace(ctx, rate, d-offset, func() error { _, err := m.Send(); return err })
 }
 
 // echoLoop sends, waits for the matching reply, and repeats until ctx ends.

@@ -69,6 +69,21 @@ func TestEchoSmoke(t *testing.T) {
 	}
 }
 
+func TestEchoPacedSmoke(t *testing.T) {
+	res, err := RunEcho(testCtx(t), directEnv(t, "roomshard"), EchoConfig{Clients: 10, Duration: 300 * time.Millisecond, Rate: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, res)
+	// An open loop waits for the replies in flight at the end.
+	if s, d := res.Counters.Sent, res.Counters.Delivered; s == 0 || d != s {
+		t.Errorf("sent %d delivered %d", s, d)
+	}
+	if res.Latency == nil || res.Latency.Count != res.Counters.Delivered {
+		t.Errorf("latency %+v", res.Latency)
+	}
+}
+
 func TestFanoutSmoke(t *testing.T) {
 	res, err := RunFanout(testCtx(t), directEnv(t, "roomshard"), FanoutConfig{
 		Sizes: []int{5, 20}, StartDeliveries: 200, Factor: 2, Refine: -1, NoRetry: true,

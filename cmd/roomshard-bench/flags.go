@@ -95,7 +95,7 @@ func newFlags(name string, o *options) *flag.FlagSet {
 	fs.BoolVar(&o.noProbe, "no-probe", false, "idle: skip the post-idle delivery probe")
 
 	fs.IntVar(&o.members, "members", 5, "failover: members per room")
-	fs.Float64Var(&o.rate, "rate", 20, "failover: messages/s per room")
+	fs.Float64Var(&o.rate, "rate", 0, "messages/s; echo: in total over all clients, each sending its share on a schedule (0: closed loop, each client waits for its reply); failover: per room (0: 20)")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "failover: busy time before the kill")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "failover: longest wait for every room to recover")
 	return fs
@@ -121,7 +121,7 @@ func (o *options) configs() (bench.ScenarioConfigs, error) {
 	return bench.ScenarioConfigs{
 		Echo: bench.EchoConfig{
 			Clients: o.clients, Rooms: o.rooms, Duration: o.duration,
-			PayloadSize: o.payload, DialConcurrency: o.dialConc,
+			PayloadSize: o.payload, DialConcurrency: o.dialConc, Rate: o.rate,
 		},
 		Fanout: bench.FanoutConfig{
 			Sizes: sizes, StartDeliveries: o.start, Factor: o.factor, Refine: o.refine,
