@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,9 +72,11 @@ func benchEcho(b *testing.B, clients int) {
 // loopback writes and the clients' reads). enqueue-ns/socket is the room
 // actor's own cost per target socket, the part that holds up the room.
 // burst Delivers are applied back to back per op, which is where the
-// writer's coalescing (one writev per burst) shows.
+// writer's coalescing (one writev per burst) shows; burst=2 is one
+// broadcast message (others, then all). writes/op counts the process's
+// write syscalls (Linux only), which the kernel's loopback cost follows.
 func BenchmarkFanout(b *testing.B) {
-	for _, bc := range []struct{ sockets, burst int }{{1000, 1}, {1000, 16}} {
+	for _, bc := range []struct{ sockets, burst int }{{100, 2}, {1000, 1}, {1000, 2}, {1000, 16}} {
 		b.Run(fmt.Sprintf("sockets=%d/burst=%d", bc.sockets, bc.burst), func(b *testing.B) {
 			benchFanout(b, bc.sockets, bc.burst)
 		})
@@ -83,6 +87,7 @@ func benchFanout(b *testing.B, sockets, burst int) {
 	fx := newFanoutFixture(b, sockets)
 	deliver := &roomshardv1.Deliver{All: true, Data: []byte(strings.Repeat("m", 100))}
 	var enqueue time.Duration
+	writes0, countWrites := writeSyscalls()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -98,8 +103,27 @@ func benchFanout(b *testing.B, sockets, burst int) {
 		wg.Wait()
 	}
 	b.StopTimer()
+	if writes1, ok := writeSyscalls(); ok && countWrites {
+		b.ReportMetric(float64(writes1-writes0)/float64(b.N), "writes/op")
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*sockets*burst), "ns/delivery")
 	b.ReportMetric(float64(enqueue.Nanoseconds())/float64(b.N*sockets*burst), "enqueue-ns/socket")
+}
+
+// writeSyscalls is this process's count of write syscalls so far, from
+// /proc/self/io (false where there is none).
+func writeSyscalls() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // fanoutFixture is a room (not running; the benchmark drives it) whose
