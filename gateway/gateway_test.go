@@ -230,7 +230,7 @@ func TestSlowClientClosed1013(t *testing.T) {
 		select {
 		case s := <-got:
 			return s
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("fast client starved")
 			return ""
 		}
