@@ -16,7 +16,7 @@ import (
 	"github.com/roomshard/roomshard/cluster/membership"
 )
 
-// waitFor polls cond until it returns nil, failing the test after 5s.
+// waitFor polls cond until it returns nil, failing the test after 30s.
 func waitFor(t testing.TB, what string, cond func() error) {
 	t.Helper()
 	// Generous: it only matters when cond never holds, and filling TCP
