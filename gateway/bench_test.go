@@ -79,8 +79,8 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 		if err != nil {
 			return
 		}
-		c := newClient(uuid.NewString(), conn, limits, m)
-		go c.writeLoop()
+		c := newClient(uuid.NewString(), conn, &limits, m)
+		c.start()
 		joined <- c
 		c.readLoop(func([]byte, bool) bool { return true })
 		c.kill()

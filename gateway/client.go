@@ -20,30 +20,36 @@ type clientLimits struct {
 	burst        int
 }
 
-// client is one client WebSocket. Its reader is the HTTP handler goroutine
-// (serveSocket); its writer is writeLoop. The room actor owns the socket's
-// room-visible state (tags, attachment); the client only moves bytes.
+// client is one client WebSocket. Its reader is runSocket's goroutine; a
+// writer goroutine (flush) runs only while frames are queued. The room
+// actor owns the socket's room-visible state (tags, attachment); the
+// client only moves bytes. Idle clients are most of a gateway's memory, so
+// the struct stays small: the limits are shared, not copied.
 type client struct {
 	id          string
 	identity    string // the connect token's subject, or ""
 	conn        *websocket.Conn
 	nc          net.Conn
-	limits      clientLimits
+	idle        idleWaiter // see ownReader
+	limits      *clientLimits
 	metrics     *metrics
 	connectedAt time.Time
 
-	wake     chan struct{} // cap 1: the queue or closing changed
 	readDone chan struct{} // closed when the read loop has returned
-	done     chan struct{} // closed when the writer has returned
+	done     chan struct{} // closed when the connection is finished and closed
 
-	// protects queue, ctrl and closing
+	// protects queue, ctrl, spare, closing, writing, ended and ping
 	mu      sync.Mutex
 	queue   net.Buffers // data frames, oldest first
 	ctrl    net.Buffers // control frames (pongs, pings)
+	spare   net.Buffers // the last written queue, emptied for reuse
 	closing *closeReq   // set once; how the connection ends
+	writing bool        // a writer goroutine runs
+	ended   bool        // a writer took the close request or failed
+	ping    *time.Timer // the keepalive; see start
 }
 
-func newClient(id string, conn *websocket.Conn, limits clientLimits, m *metrics) *client {
+func newClient(id string, conn *websocket.Conn, limits *clientLimits, m *metrics) *client {
 	return &client{
 		id:          id,
 		conn:        conn,
@@ -51,7 +57,6 @@ func newClient(id string, conn *websocket.Conn, limits clientLimits, m *metrics)
 		limits:      limits,
 		metrics:     m,
 		connectedAt: time.Now(),
-		wake:        make(chan struct{}, 1),
 		readDone:    make(chan struct{}),
 		done:        make(chan struct{}),
 	}
@@ -82,41 +87,66 @@ const (
 // reasonRateLimit is the close reason for a client over --rate-limit.
 const reasonRateLimit = "rate limit exceeded"
 
-// readLoop reads client messages and hands each to deliver until the
-// connection ends. deliver may block (back-pressure from the room).
-func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
-	defer close(c.readDone)
+// prepareRead sets the read limit, the idle deadline and the control
+// frame handlers. It runs before the reader goroutine starts, so none of
+// this deepens that goroutine's stack.
+func (c *client) prepareRead() {
 	c.conn.SetReadLimit(c.limits.maxMessage)
-	idle := 2 * c.limits.pingInterval
-	extend := func() { _ = c.conn.SetReadDeadline(time.Now().Add(idle)) }
-	extend()
+	c.extendRead()
 	// The close frame is answered by the writer once the room has chosen
 	// the code (ARCHITECTURE.md, "A client closing"), not here.
 	c.conn.SetCloseHandler(func(int, string) error { return nil })
 	// Pongs go through the writer, which owns the connection's writes.
 	c.conn.SetPingHandler(func(data string) error {
-		extend()
+		c.extendRead()
 		c.control(encodeFrame(opPong, []byte(data)))
 		return nil
 	})
-	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	c.conn.SetPongHandler(func(string) error { c.extendRead(); return nil })
+}
+
+// extendRead pushes the idle deadline: a client that answers no ping for
+// two intervals is gone.
+func (c *client) extendRead() {
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * c.limits.pingInterval))
+}
+
+// readLoop reads client messages and hands each to deliver until the
+// connection ends. deliver may block (back-pressure from the room).
+// Between messages it parks in idle.wait, a few small frames deep, not
+// inside gorilla's frame parser: an idle reader goroutine then fits the
+// runtime's smallest stack (2 KiB), or shrinks back to it at a GC after a
+// burst, instead of holding 4-8 KiB. Keep its frame small.
+func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
+	defer close(c.readDone)
 	rate := newBucket(c.limits.rate, c.limits.burst)
 	for {
-		mt, data, err := c.conn.ReadMessage()
-		if err != nil {
+		if err := c.idle.wait(); err != nil {
 			return classifyReadError(err)
 		}
-		extend()
-		c.metrics.messagesIn.Inc()
-		c.metrics.bytesIn.Add(float64(len(data)))
-		if !rate.allow(time.Now()) {
-			c.metrics.rateLimited.Inc()
-			return readEnd{kind: endPolicy, code: websocket.ClosePolicyViolation, reason: reasonRateLimit}
-		}
-		if !deliver(data, mt == websocket.BinaryMessage) {
-			return readEnd{kind: endLost, code: websocket.CloseAbnormalClosure}
+		if end, ok := c.readOne(&rate, deliver); !ok {
+			return end
 		}
 	}
+}
+
+// readOne reads and delivers one message; ok false ends the loop.
+func (c *client) readOne(rate *bucket, deliver func(data []byte, binary bool) bool) (end readEnd, ok bool) {
+	mt, data, err := c.conn.ReadMessage()
+	if err != nil {
+		return classifyReadError(err), false
+	}
+	c.extendRead()
+	c.metrics.messagesIn.Inc()
+	c.metrics.bytesIn.Add(float64(len(data)))
+	if !rate.allow(time.Now()) {
+		c.metrics.rateLimited.Inc()
+		return readEnd{kind: endPolicy, code: websocket.ClosePolicyViolation, reason: reasonRateLimit}, false
+	}
+	if !deliver(data, mt == websocket.BinaryMessage) {
+		return readEnd{kind: endLost, code: websocket.CloseAbnormalClosure}, false
+	}
+	return readEnd{}, true
 }
 
 func classifyReadError(err error) readEnd {

@@ -50,7 +50,7 @@ type fakeShard struct {
 	lastOpen *roomshardv1.OpenRoom
 }
 
-func startFakeShard(t *testing.T, name string) *fakeShard {
+func startFakeShard(t testing.TB, name string) *fakeShard {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

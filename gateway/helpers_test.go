@@ -17,7 +17,7 @@ import (
 )
 
 // waitFor polls cond until it returns nil, failing the test after 5s.
-func waitFor(t *testing.T, what string, cond func() error) {
+func waitFor(t testing.TB, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -48,7 +48,7 @@ func testConfig(name string) Config {
 }
 
 // newTestGateway starts a gateway, shut down when the test ends.
-func newTestGateway(t *testing.T, mutate func(*Config)) *Gateway {
+func newTestGateway(t testing.TB, mutate func(*Config)) *Gateway {
 	t.Helper()
 	cfg := testConfig("gw-" + t.Name())
 	if mutate != nil {
@@ -71,7 +71,7 @@ func newTestGateway(t *testing.T, mutate func(*Config)) *Gateway {
 // joinShard makes f a shard member of g's cluster (real memberlist on
 // loopback) binding the built-in test namespaces, and waits until g's ring
 // has it.
-func joinShard(t *testing.T, g *Gateway, f *fakeShard) {
+func joinShard(t testing.TB, g *Gateway, f *fakeShard) {
 	t.Helper()
 	m, err := membership.Start(context.Background(), membership.Config{
 		Name:          f.name,
@@ -100,7 +100,7 @@ func joinShard(t *testing.T, g *Gateway, f *fakeShard) {
 }
 
 // testCluster is a gateway with one fake shard.
-func testCluster(t *testing.T, mutate func(*Config)) (*Gateway, *fakeShard) {
+func testCluster(t testing.TB, mutate func(*Config)) (*Gateway, *fakeShard) {
 	t.Helper()
 	g := newTestGateway(t, mutate)
 	f := startFakeShard(t, "shard-"+t.Name())

@@ -23,17 +23,15 @@ type closeReq struct {
 // Safe for concurrent use; never blocks on the network.
 func (c *client) enqueue(f frame) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing != nil {
-		c.mu.Unlock()
 		return true
 	}
 	if len(c.queue) >= c.limits.sendQueue {
-		c.mu.Unlock()
 		return false
 	}
 	c.queue = append(c.queue, f)
-	c.mu.Unlock()
-	c.signal()
+	c.startWriterLocked()
 	return true
 }
 
@@ -41,11 +39,11 @@ func (c *client) enqueue(f frame) bool {
 // by the send queue since the peer can only cause one per frame it sends.
 func (c *client) control(f frame) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing == nil && len(c.ctrl) < maxControlQueued {
 		c.ctrl = append(c.ctrl, f)
+		c.startWriterLocked()
 	}
-	c.mu.Unlock()
-	c.signal()
 }
 
 // maxControlQueued bounds pongs owed to a client that pings faster than it
@@ -56,11 +54,11 @@ const maxControlQueued = 8
 // Queued data frames are still written before the close frame.
 func (c *client) close(req closeReq) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing == nil {
 		c.closing = &req
+		c.startWriterLocked()
 	}
-	c.mu.Unlock()
-	c.signal()
 }
 
 // kill ends the connection at once without a close frame: the blocked
@@ -70,54 +68,107 @@ func (c *client) kill() {
 	_ = c.nc.Close()
 }
 
-func (c *client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// start arms the keepalive ping. The first ping is due one interval after
+// the connection opened; each ping arms the next.
+func (c *client) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ping = time.AfterFunc(c.limits.pingInterval, c.sendPing)
+}
+
+// sendPing queues a ping and re-arms the timer until the connection ends.
+// A timer callback rather than a ticker in a writer loop: an idle client
+// then holds no goroutine between pings.
+func (c *client) sendPing() {
+	c.control(encodeFrame(opPing, nil))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing == nil {
+		c.ping.Reset(c.limits.pingInterval)
 	}
 }
 
-// take swaps out what the writer must do next. spare is the writer's
-// emptied slice, reused as the new queue so steady traffic does not
-// allocate one per burst.
-func (c *client) take(spare net.Buffers) (ctrl, data net.Buffers, req *closeReq) {
-	c.mu.Lock()
-	ctrl, c.ctrl = c.ctrl, nil
-	data, c.queue = c.queue, spare
-	req = c.closing
-	c.mu.Unlock()
-	return ctrl, data, req
+// startWriterLocked starts a writer goroutine unless one runs. Writers run
+// only while there is something to write, so an idle connection holds
+// neither a goroutine nor a write buffer (the direct hub's shape). The
+// writer that ends the connection closes done, which runSocket waits for.
+// c.mu must be held.
+func (c *client) startWriterLocked() {
+	if c.writing || c.ended {
+		return
+	}
+	c.writing = true
+	go c.flush()
 }
 
-// writeLoop is the client's one writer goroutine. It owns all writes to the
-// connection (gorilla writes only its own 1009/1002 close frames), drains
-// everything queued per wake-up and hands it to writev in one call. It ends
-// after the close frame, or on the first write error, and always closes
-// the connection so the reader returns too.
-func (c *client) writeLoop() {
-	defer close(c.done)
-	defer c.nc.Close()
-	ping := time.NewTicker(c.limits.pingInterval)
-	defer ping.Stop()
-	var spare net.Buffers
+// take swaps out what the writer must do next, or reports that there is
+// nothing left, ending this writer (ok false). The writer's emptied slice
+// becomes the spare queue so steady traffic does not allocate one per
+// burst.
+func (c *client) take(spent net.Buffers) (ctrl, data net.Buffers, req *closeReq, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if spent != nil {
+		c.spare = spent
+	}
+	if len(c.ctrl) == 0 && len(c.queue) == 0 && c.closing == nil {
+		c.writing = false
+		c.spare = nil // an idle client keeps no queue array
+		return nil, nil, nil, false
+	}
+	ctrl, c.ctrl = c.ctrl, nil
+	data, c.queue = c.queue, c.spare
+	c.spare = nil
+	req = c.closing
+	if req != nil {
+		c.ended = true // this writer ends the connection; no other starts
+	}
+	return ctrl, data, req, true
+}
+
+// flush is a client's writer: it owns all writes to the connection
+// (gorilla writes only its own 1009/1002 close frames), drains everything
+// queued per round and hands it to writev in one call, and returns when
+// the queue is empty. The writer that takes the close request writes the
+// close frame, closes the connection (so the reader returns too) and then
+// done; so does one that fails to write.
+func (c *client) flush() {
+	var spent net.Buffers
 	for {
-		select {
-		case <-c.wake:
-		case <-ping.C:
-			c.control(encodeFrame(opPing, nil))
-			continue
+		ctrl, data, req, ok := c.take(spent)
+		if !ok {
+			return
 		}
-		ctrl, data, req := c.take(spare)
 		if err := c.write(ctrl, data); err != nil {
-			c.close(closeReq{code: 1006, noFrame: true})
+			c.end()
 			return
 		}
 		if req != nil {
 			c.finish(req)
+			c.end()
 			return
 		}
-		spare = recycle(data)
+		spent = recycle(data)
 	}
+}
+
+// end marks the connection finished after its close or a write error:
+// nothing more is written, the ping stops, and the reader's blocked read
+// fails once the connection is closed.
+func (c *client) end() {
+	c.mu.Lock()
+	if c.closing == nil {
+		c.closing = &closeReq{code: 1006, noFrame: true}
+	}
+	c.ended = true
+	c.queue, c.ctrl, c.spare = nil, nil, nil
+	ping := c.ping
+	c.mu.Unlock()
+	if ping != nil {
+		ping.Stop()
+	}
+	_ = c.nc.Close()
+	close(c.done)
 }
 
 // recycle empties a written queue for reuse, dropping frame references;

@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"syscall"
+)
+
+// readBufferSize is each connection's read buffer. Small, because idle
+// connections dominate; a large message is read through it in pieces.
+// It must exceed 256 bytes, or gorilla allocates its own 4 KiB buffer
+// instead of adopting ours (see ownReader).
+const readBufferSize = 512
+
+// ownReader is a ResponseWriter whose Hijack hands gorilla a read buffer
+// the gateway keeps a handle on: with the Upgrader's ReadBufferSize at 0,
+// gorilla adopts the hijacked reader as its own. Knowing how much it has
+// buffered lets the reader wait for the socket in a shallow call
+// (waitReadable) instead of deep inside gorilla's frame parser, so an idle
+// reader goroutine fits in the smallest stack.
+type ownReader struct {
+	http.ResponseWriter
+	br *bufio.Reader // set by Hijack
+}
+
+// Hijack implements http.Hijacker.
+func (o *ownReader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := o.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("gateway: the connection cannot be hijacked")
+	}
+	nc, brw, err := h.Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		// gorilla refuses a client that sent data before the handshake
+		// completed; net/http's reader holds that data.
+		return nc, brw, err
+	}
+	o.br = bufio.NewReaderSize(nc, readBufferSize)
+	return nc, bufio.NewReadWriter(o.br, brw.Writer), nil
+}
+
+// idleWaiter waits until a connection has bytes to read without reading
+// them. Its zero value waits for nothing.
+type idleWaiter struct {
+	br  *bufio.Reader
+	raw syscall.RawConn
+}
+
+func newIdleWaiter(br *bufio.Reader, nc net.Conn) idleWaiter {
+	sc, ok := nc.(syscall.Conn)
+	if br == nil || !ok {
+		return idleWaiter{}
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return idleWaiter{}
+	}
+	return idleWaiter{br: br, raw: raw}
+}
+
+// wait returns once the buffer or the socket has data (or the peer closed
+// it), or with the error of the read deadline or a closed connection.
+func (w idleWaiter) wait() error {
+	if w.raw == nil || w.br.Buffered() > 0 {
+		return nil
+	}
+	return w.raw.Read(readable)
+}

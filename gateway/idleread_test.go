@@ -1,0 +1,45 @@
+package gateway
+
+import (
+	"fmt"
+	"testing"
+)
+
+// maskedText is a client text frame with a zero mask key, so the payload
+// goes on the wire as is.
+func maskedText(payload string) []byte {
+	return append([]byte{finBit | opText, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+}
+
+// TestReaderDeliversBufferedMessages: messages that arrive in one segment
+// sit in the read buffer after the first is read. The reader must take
+// them from there instead of waiting for the socket to become readable
+// again, which it would not until the client sends more.
+func TestReaderDeliversBufferedMessages(t *testing.T) {
+	g, f := testCluster(t, nil)
+	nc := rawDial(t, g, "/rooms/burst/websocket")
+	id := lastConnected(t, f)
+	var burst []byte
+	for _, m := range []string{"one", "two", "three"} {
+		burst = append(burst, maskedText(m)...)
+	}
+	if _, err := nc.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "all three messages", func() error { return f.hasMessages(id, "one", "two", "three") })
+}
+
+// TestIdleReaderEndsOnClientClose: a client that closes its TCP connection
+// without a close frame while the reader waits is reported gone (1006).
+func TestIdleReaderEndsOnClientClose(t *testing.T) {
+	g, f := testCluster(t, nil)
+	nc := rawDial(t, g, "/rooms/gone/websocket")
+	id := lastConnected(t, f)
+	_ = nc.Close()
+	waitFor(t, "the close at the shard", func() error {
+		if !f.has("closed " + id + " 1006") {
+			return fmt.Errorf("events %v", f.Events())
+		}
+		return nil
+	})
+}
