@@ -80,11 +80,10 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 			return
 		}
 		c := newClient(uuid.NewString(), conn, &limits, m)
-		c.start()
 		joined <- c
 		c.readLoop(func([]byte, bool) bool { return true })
 		c.kill()
-		<-c.done
+		<-c.wait(&c.done)
 	}))
 	var conns []*websocket.Conn
 	for range sockets {

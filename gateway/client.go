@@ -35,18 +35,16 @@ type client struct {
 	metrics     *metrics
 	connectedAt time.Time
 
-	readDone chan struct{} // closed when the read loop has returned
-	done     chan struct{} // closed when the connection is finished and closed
-
-	// protects queue, ctrl, spare, closing, writing, ended and ping
-	mu      sync.Mutex
-	queue   net.Buffers // data frames, oldest first
-	ctrl    net.Buffers // control frames (pongs, pings)
-	spare   net.Buffers // the last written queue, emptied for reuse
-	closing *closeReq   // set once; how the connection ends
-	writing bool        // a writer goroutine runs
-	ended   bool        // a writer took the close request or failed
-	ping    *time.Timer // the keepalive; see start
+	// protects queue, ctrl, spare, closing, writing, ended, readDone and done
+	mu       sync.Mutex
+	readDone latch       // the read loop has returned
+	done     latch       // the connection is finished and closed
+	queue    net.Buffers // data frames, oldest first
+	ctrl     net.Buffers // control frames (pongs, pings)
+	spare    net.Buffers // the last written queue, emptied for reuse
+	closing  *closeReq   // set once; how the connection ends
+	writing  bool        // a writer goroutine runs
+	ended    bool        // a writer took the close request or failed
 }
 
 func newClient(id string, conn *websocket.Conn, limits *clientLimits, m *metrics) *client {
@@ -57,8 +55,44 @@ func newClient(id string, conn *websocket.Conn, limits *clientLimits, m *metrics
 		limits:      limits,
 		metrics:     m,
 		connectedAt: time.Now(),
-		readDone:    make(chan struct{}),
-		done:        make(chan struct{}),
+	}
+}
+
+// latch is a signal that is made a channel only when something waits for
+// it, so an idle client holds no channel. Its fields are guarded by the
+// client's mu.
+type latch struct {
+	ch    chan struct{}
+	fired bool
+}
+
+// wait returns a channel closed once l fires.
+func (c *client) wait(l *latch) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.ch == nil {
+		l.ch = make(chan struct{})
+		if l.fired {
+			close(l.ch)
+		}
+	}
+	return l.ch
+}
+
+// fire fires l; only the first call counts.
+func (c *client) fire(l *latch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fireLocked(l)
+}
+
+func (c *client) fireLocked(l *latch) {
+	if l.fired {
+		return
+	}
+	l.fired = true
+	if l.ch != nil {
+		close(l.ch)
 	}
 }
 
@@ -106,7 +140,7 @@ func (c *client) prepareRead() {
 }
 
 // extendRead pushes the idle deadline: a client that answers no ping for
-// two intervals is gone.
+// two intervals is gone (its room pings every interval).
 func (c *client) extendRead() {
 	_ = c.conn.SetReadDeadline(time.Now().Add(2 * c.limits.pingInterval))
 }
@@ -118,7 +152,7 @@ func (c *client) extendRead() {
 // runtime's smallest stack (2 KiB), or shrinks back to it at a GC after a
 // burst, instead of holding 4-8 KiB. Keep its frame small.
 func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
-	defer close(c.readDone)
+	defer c.fire(&c.readDone)
 	rate := newBucket(c.limits.rate, c.limits.burst)
 	for {
 		if err := c.idle.wait(); err != nil {

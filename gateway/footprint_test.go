@@ -43,7 +43,7 @@ func measureIdle(tb testing.TB, n int, rooms bool) idleFootprint {
 		rawDial(tb, g, path(i+1))
 	}
 	waitFor(tb, "every socket at the shard", func() error { return f.socketCount(n + 2) })
-	// Writers and ping callbacks exit once they have nothing to do; wait
+	// Writers exit once they have nothing to do; wait
 	// for them so the count is the steady idle state.
 	waitFor(tb, "idle goroutines", func() error {
 		if d := runtime.NumGoroutine() - base; !rooms && d > n {

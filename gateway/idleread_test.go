@@ -2,7 +2,11 @@ package gateway
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // maskedText is a client text frame with a zero mask key, so the payload
@@ -42,4 +46,36 @@ func TestIdleReaderEndsOnClientClose(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIdleClientIsPinged: the room pings its sockets every PingInterval,
+// and a client that answers stays connected past twice the interval.
+func TestIdleClientIsPinged(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	g, f := testCluster(t, func(c *Config) { c.PingInterval = interval })
+	c := dialWS(t, g, "/rooms/keepalive/websocket")
+	lastConnected(t, f)
+	var pings atomic.Int64
+	c.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadMessage() // runs the ping handler; returns when the connection ends
+		read <- err
+	}()
+	waitFor(t, "pings", func() error {
+		if n := pings.Load(); n < 5 {
+			return fmt.Errorf("%d pings", n)
+		}
+		return nil
+	})
+	select {
+	case err := <-read:
+		t.Fatalf("connection ended: %v", err)
+	default:
+	}
+	_ = c.Close()
+	<-read
 }

@@ -28,6 +28,15 @@ func (r *room) onJoin(c *client) {
 	}
 }
 
+// pingAll queues a keepalive ping to every live socket; each answers
+// within twice the interval or its read deadline ends it (readLoop).
+func (r *room) pingAll() {
+	f := encodeFrame(opPing, nil)
+	for _, m := range r.sockets {
+		m.c.control(f)
+	}
+}
+
 // onMessage handles one client message: the room's auto-response is
 // answered here without waking the room; anything else goes to the shard.
 func (r *room) onMessage(c *client, data []byte, binary bool) {

@@ -53,7 +53,6 @@ func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *rooms
 	// Everything but the read loop runs here, on net/http's goroutine, so
 	// the reader goroutine stays shallow (see readLoop).
 	g.metrics.connsOpen.Inc()
-	c.start()
 	c.prepareRead()
 	if !rm.post(func() { rm.onJoin(c) }) {
 		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
@@ -91,11 +90,12 @@ func (g *Gateway) endSocket(rm *room, c *client, end readEnd) {
 	// write timeout for queued frames and CloseWait for the close handshake.
 	bound := time.NewTimer(2*g.limits.closeWait + g.limits.writeTimeout)
 	defer bound.Stop()
+	done := c.wait(&c.done)
 	select {
-	case <-c.done:
+	case <-done:
 	case <-bound.C:
 		c.kill()
-		<-c.done
+		<-done
 	}
 	g.metrics.closed(c.finalCode())
 }

@@ -68,26 +68,6 @@ func (c *client) kill() {
 	_ = c.nc.Close()
 }
 
-// start arms the keepalive ping. The first ping is due one interval after
-// the connection opened; each ping arms the next.
-func (c *client) start() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ping = time.AfterFunc(c.limits.pingInterval, c.sendPing)
-}
-
-// sendPing queues a ping and re-arms the timer until the connection ends.
-// A timer callback rather than a ticker in a writer loop: an idle client
-// then holds no goroutine between pings.
-func (c *client) sendPing() {
-	c.control(encodeFrame(opPing, nil))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing == nil {
-		c.ping.Reset(c.limits.pingInterval)
-	}
-}
-
 // startWriterLocked starts a writer goroutine unless one runs. Writers run
 // only while there is something to write, so an idle connection holds
 // neither a goroutine nor a write buffer (the direct hub's shape). The
@@ -153,8 +133,8 @@ func (c *client) flush() {
 }
 
 // end marks the connection finished after its close or a write error:
-// nothing more is written, the ping stops, and the reader's blocked read
-// fails once the connection is closed.
+// nothing more is written, and the reader's blocked read fails once the
+// connection is closed.
 func (c *client) end() {
 	c.mu.Lock()
 	if c.closing == nil {
@@ -162,13 +142,9 @@ func (c *client) end() {
 	}
 	c.ended = true
 	c.queue, c.ctrl, c.spare = nil, nil, nil
-	ping := c.ping
 	c.mu.Unlock()
-	if ping != nil {
-		ping.Stop()
-	}
 	_ = c.nc.Close()
-	close(c.done)
+	c.fire(&c.done)
 }
 
 // recycle empties a written queue for reuse, dropping frame references;
@@ -224,7 +200,7 @@ func (c *client) finish(req *closeReq) {
 	t := time.NewTimer(c.limits.closeWait)
 	defer t.Stop()
 	select {
-	case <-c.readDone:
+	case <-c.wait(&c.readDone):
 	case <-t.C:
 	}
 }
