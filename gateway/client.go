@@ -149,19 +149,47 @@ func (c *client) extendRead() {
 // connection ends. deliver may block (back-pressure from the room).
 // Between messages it parks in idle.wait, a few small frames deep, not
 // inside gorilla's frame parser: an idle reader goroutine then fits the
-// runtime's smallest stack (2 KiB), or shrinks back to it at a GC after a
-// burst, instead of holding 4-8 KiB. Keep its frame small.
+// runtime's smallest stack (2 KiB) instead of holding 4-8 KiB. Keep its
+// frame small.
 func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
 	defer c.fire(&c.readDone)
 	rate := newBucket(c.limits.rate, c.limits.burst)
+	var last time.Time
 	for {
 		if err := c.idle.wait(); err != nil {
 			return classifyReadError(err)
 		}
-		if end, ok := c.readOne(&rate, deliver); !ok {
+		now := time.Now()
+		busy := now.Sub(last) < readAsideAfter
+		last = now
+		var end readEnd
+		var ok bool
+		if busy {
+			end, ok = c.readOne(&rate, deliver)
+		} else {
+			end, ok = c.readAside(&rate, deliver)
+		}
+		if !ok {
 			return end
 		}
 	}
+}
+
+// readAsideAfter is the pause after which a client's next message is read
+// on a goroutine of its own (readAside).
+const readAsideAfter = time.Second
+
+// readAside runs readOne on a short-lived goroutine, so the stack gorilla's
+// frame parser needs goes when it returns instead of staying with the
+// reader until a GC shrinks it. Idle clients wake only for the pong to
+// each keepalive ping, and an idle gateway rarely collects garbage, so
+// without this every idle reader would hold 4-8 KiB again after the first
+// ping. A busy client reads inline: no goroutine per message.
+func (c *client) readAside(rate *bucket, deliver func(data []byte, binary bool) bool) (end readEnd, ok bool) {
+	var wg sync.WaitGroup
+	wg.Go(func() { end, ok = c.readOne(rate, deliver) })
+	wg.Wait()
+	return end, ok
 }
 
 // readOne reads and delivers one message; ok false ends the loop.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,7 +25,9 @@ type idleFootprint struct {
 // its own. The clients are bare TCP connections that did the handshake by
 // hand, so the client side adds only its net.Conn to the heap, and no
 // goroutine.
-func measureIdle(tb testing.TB, n int, rooms bool) idleFootprint {
+// With woken, each client then sends one message, so every reader has
+// been through gorilla's frame parser once, as after a pong.
+func measureIdle(tb testing.TB, n int, rooms, woken bool) idleFootprint {
 	g, f := testCluster(tb, func(c *Config) { c.MaxConnectionsPerIP = -1 })
 	path := func(i int) string {
 		if rooms {
@@ -39,10 +42,30 @@ func measureIdle(tb testing.TB, n int, rooms bool) idleFootprint {
 	base := runtime.NumGoroutine()
 	heap0, stack0 := memory()
 
+	conns := make([]net.Conn, n)
 	for i := range n {
-		rawDial(tb, g, path(i+1))
+		conns[i] = rawDial(tb, g, path(i+1))
 	}
 	waitFor(tb, "every socket at the shard", func() error { return f.socketCount(n + 2) })
+	if woken {
+		for _, nc := range conns {
+			if _, err := nc.Write(maskedText("wake")); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		waitFor(tb, "every message at the shard", func() error {
+			got := 0
+			for _, e := range f.Events() {
+				if strings.HasPrefix(e, "message ") {
+					got++
+				}
+			}
+			if got < n {
+				return fmt.Errorf("%d of %d messages", got, n)
+			}
+			return nil
+		})
+	}
 	// Writers exit once they have nothing to do; wait
 	// for them so the count is the steady idle state.
 	waitFor(tb, "idle goroutines", func() error {
@@ -59,9 +82,9 @@ func measureIdle(tb testing.TB, n int, rooms bool) idleFootprint {
 	}
 }
 
-// memory returns the live heap and the stack memory in use after a full GC.
+// memory returns the live heap and the stack memory in use after a GC,
+// which also shrinks stacks that use under a quarter of their size.
 func memory() (heap, stack int64) {
-	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -95,30 +118,30 @@ func rawDial(tb testing.TB, g *Gateway, path string) net.Conn {
 // only; writers run while something is queued, and the keepalive is a
 // timer, not a goroutine.
 func TestIdleConnectionHoldsOneGoroutine(t *testing.T) {
-	fp := measureIdle(t, 200, false)
+	fp := measureIdle(t, 200, false, false)
 	if fp.goroutines > 1 {
 		t.Errorf("%.2f goroutines per idle connection, want at most 1", fp.goroutines)
 	}
 	t.Logf("per idle connection: %.2f goroutines, %.0f B heap, %.0f B stack", fp.goroutines, fp.heapBytes, fp.stackBytes)
 }
 
-// BenchmarkIdle reports what an idle client connection, and a room with
-// one idle client, cost the gateway process. Run it with -benchtime=1x:
-// each iteration connects 2,000 clients (4,000 file descriptors in this
-// process).
+// BenchmarkIdle reports what an idle client connection, one that has
+// sent a message since, and a room with one idle client cost the gateway
+// process. Run it with -benchtime=1x: each iteration connects 2,000
+// clients (4,000 file descriptors in this process).
 func BenchmarkIdle(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		rooms bool
-	}{{"conn", false}, {"room", true}} {
+		name, unit   string
+		rooms, woken bool
+	}{{"conn", "conn", false, false}, {"conn-woken", "conn", false, true}, {"room", "room", true, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var fp idleFootprint
 			for range b.N {
-				fp = measureIdle(b, 2000, bc.rooms)
+				fp = measureIdle(b, 2000, bc.rooms, bc.woken)
 			}
-			b.ReportMetric(fp.goroutines, "goroutines/"+bc.name)
-			b.ReportMetric(fp.heapBytes, "heap-B/"+bc.name)
-			b.ReportMetric(fp.stackBytes, "stack-B/"+bc.name)
+			b.ReportMetric(fp.goroutines, "goroutines/"+bc.unit)
+			b.ReportMetric(fp.heapBytes, "heap-B/"+bc.unit)
+			b.ReportMetric(fp.stackBytes, "stack-B/"+bc.unit)
 			b.ReportMetric(0, "ns/op")
 		})
 	}
