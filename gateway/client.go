@@ -156,7 +156,7 @@ func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
 	rate := newBucket(c.limits.rate, c.limits.burst)
 	var last time.Time
 	for {
-		if err := c.idle.wait(); err != nil {
+		if err := c.idle.wait(c.extendRead); err != nil {
 			return classifyReadError(err)
 		}
 		now := time.Now()

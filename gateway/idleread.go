@@ -61,10 +61,26 @@ func newIdleWaiter(br *bufio.Reader, nc net.Conn) idleWaiter {
 }
 
 // wait returns once the buffer or the socket has data (or the peer closed
-// it), or with the error of the read deadline or a closed connection.
-func (w idleWaiter) wait() error {
+// it), or with the error of the read deadline or a closed connection. It
+// consumes bare pongs itself, calling onPong for each: they are what wakes
+// an idle client, and gorilla would handle one and then block inside its
+// frame parser waiting for a data message. Only at a message boundary,
+// which is where the read loop calls it, can a whole frame be taken from
+// the socket behind gorilla's back.
+func (w idleWaiter) wait(onPong func()) error {
 	if w.raw == nil || w.br.Buffered() > 0 {
 		return nil
 	}
-	return w.raw.Read(readable)
+	return w.raw.Read(func(fd uintptr) bool {
+		for {
+			ready, pong := peekPong(fd)
+			if !pong {
+				return ready
+			}
+			if !discardPong(fd) {
+				return true // let gorilla's read report the failure
+			}
+			onPong()
+		}
+	})
 }

@@ -2,6 +2,8 @@
 
 package gateway
 
-// readable reports every socket ready: without a way to peek, the reader
-// waits inside gorilla's read instead.
-func readable(uintptr) bool { return true }
+// peekPong reports every socket ready and no pong: without a way to peek,
+// the reader waits inside gorilla's read instead.
+func peekPong(uintptr) (ready, pong bool) { return true, false }
+
+func discardPong(uintptr) bool { return false }

@@ -79,3 +79,27 @@ func TestIdleClientIsPinged(t *testing.T) {
 	_ = c.Close()
 	<-read
 }
+
+// emptyPong is a client's masked pong with no payload, the answer to our
+// pings, which the idle reader consumes itself.
+var emptyPong = []byte{finBit | opPong, 0x80, 0, 0, 0, 0}
+
+// TestPongThenMessageInOneSegment: the idle reader takes a pong off the
+// socket itself and must leave the frame behind it whole for gorilla.
+func TestPongThenMessageInOneSegment(t *testing.T) {
+	g, f := testCluster(t, nil)
+	nc := rawDial(t, g, "/rooms/pongs/websocket")
+	id := lastConnected(t, f)
+	var burst []byte
+	burst = append(burst, emptyPong...)
+	burst = append(burst, emptyPong...)
+	burst = append(burst, maskedText("after")...)
+	burst = append(burst, emptyPong...)
+	if _, err := nc.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write(maskedText("last")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both messages", func() error { return f.hasMessages(id, "after", "last") })
+}

@@ -7,12 +7,27 @@ import (
 	"syscall"
 )
 
-// readable peeks at the socket without consuming: true when a byte or the
-// end of the stream is there. The runtime's readiness flag alone is not
+// emptyPongLen is the size of a client's pong to our empty ping: two
+// header bytes (FIN and opcode; MASK and a zero length) and the mask key.
+const emptyPongLen = 6
+
+// peekPong looks at the socket without consuming. ready is true when a
+// byte or the end of the stream is there (or the socket failed: the read
+// that follows reports it); the runtime's readiness flag alone is not
 // enough, since data that arrived before the wait has already raised it.
-// Any other outcome (a socket error) lets the read that follows report it.
-func readable(fd uintptr) bool {
-	var b [1]byte
-	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR)
+// pong is true when the next frame is an empty masked pong.
+func peekPong(fd uintptr) (ready, pong bool) {
+	var b [emptyPongLen]byte
+	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
+		return false, false
+	}
+	return true, err == nil && n == emptyPongLen && b[0] == finBit|opPong && b[1] == 0x80
+}
+
+// discardPong consumes the pong peekPong found.
+func discardPong(fd uintptr) bool {
+	var b [emptyPongLen]byte
+	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_DONTWAIT)
+	return err == nil && n == emptyPongLen
 }
