@@ -41,8 +41,10 @@ func (o *ownReader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nc, bufio.NewReadWriter(o.br, brw.Writer), nil
 }
 
-// idleWaiter waits until a connection has bytes to read without reading
-// them. Its zero value waits for nothing.
+// idleWaiter is an idle client's raw access to its socket: waiting until
+// there is something to read without reading it, and writing a control
+// frame without a writer goroutine. Its zero value waits for nothing and
+// writes nothing.
 type idleWaiter struct {
 	br  *bufio.Reader
 	raw syscall.RawConn
@@ -83,4 +85,22 @@ func (w idleWaiter) wait(onPong func()) error {
 			onPong()
 		}
 	})
+}
+
+// writeNow writes as much of b as the socket takes without blocking and
+// returns how much that was (0 without a raw connection). The caller must
+// make sure no writer runs.
+func (w idleWaiter) writeNow(b []byte) int {
+	if w.raw == nil {
+		return 0
+	}
+	n := 0
+	err := w.raw.Write(func(fd uintptr) bool {
+		n = writeNonblock(fd, b)
+		return true // never wait: the caller queues what is left
+	})
+	if err != nil {
+		return 0
+	}
+	return n
 }

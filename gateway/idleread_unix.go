@@ -31,3 +31,13 @@ func discardPong(fd uintptr) bool {
 	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_DONTWAIT)
 	return err == nil && n == emptyPongLen
 }
+
+// writeNonblock writes b to the (non-blocking) socket once and returns how
+// many bytes it took; 0 when it would block or failed.
+func writeNonblock(fd uintptr, b []byte) int {
+	n, err := syscall.Write(int(fd), b)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

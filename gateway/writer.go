@@ -37,13 +37,23 @@ func (c *client) enqueue(f frame) bool {
 
 // control queues a control frame (pong) ahead of data; it is not bounded
 // by the send queue since the peer can only cause one per frame it sends.
+// With nothing queued and no writer running, it is written at once if the
+// socket takes it without blocking: a keepalive ping round then starts no
+// goroutine per idle client.
 func (c *client) control(f frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing == nil && len(c.ctrl) < maxControlQueued {
-		c.ctrl = append(c.ctrl, f)
-		c.startWriterLocked()
+	if c.closing != nil || len(c.ctrl) >= maxControlQueued {
+		return
 	}
+	if !c.writing && len(c.queue) == 0 && len(c.ctrl) == 0 {
+		f = f[c.idle.writeNow(f):]
+		if len(f) == 0 {
+			return
+		}
+	}
+	c.ctrl = append(c.ctrl, f)
+	c.startWriterLocked()
 }
 
 // maxControlQueued bounds pongs owed to a client that pings faster than it
