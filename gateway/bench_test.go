@@ -67,7 +67,7 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 	m := newMetrics(prometheus.NewRegistry())
 	e := &env{cfg: &cfg, log: quietLogger(), metrics: m}
 	fx := &fanoutFixture{room: newRoom(e, &roomshardv1.RoomRef{Id: "bench"})}
-	limits := clientLimits{sendQueue: 1 << 16, maxMessage: 1 << 20, pingInterval: cfg.PingInterval,
+	limits := clientLimits{sendQueue: 1 << 16, maxMessage: 1 << 20,
 		writeTimeout: cfg.WriteTimeout, closeWait: cfg.CloseWait}
 
 	joined := make(chan *client)

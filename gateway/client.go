@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -11,9 +12,9 @@ import (
 
 // clientLimits are the per-client knobs copied from Config.
 type clientLimits struct {
+	epoch        time.Time // clients' lastSeen counts from here (monotonic)
 	sendQueue    int
 	maxMessage   int64
-	pingInterval time.Duration
 	writeTimeout time.Duration
 	closeWait    time.Duration
 	rate         float64 // messages/s; <= 0: unlimited
@@ -34,6 +35,7 @@ type client struct {
 	limits      *clientLimits
 	metrics     *metrics
 	connectedAt time.Time
+	lastSeen    atomic.Int64 // since limits.epoch, ns: the last message or pong
 
 	// protects queue, ctrl, spare, closing, writing, ended, readDone and done
 	mu       sync.Mutex
@@ -121,28 +123,34 @@ const (
 // reasonRateLimit is the close reason for a client over --rate-limit.
 const reasonRateLimit = "rate limit exceeded"
 
-// prepareRead sets the read limit, the idle deadline and the control
-// frame handlers. It runs before the reader goroutine starts, so none of
-// this deepens that goroutine's stack.
+// prepareRead sets the read limit and the control frame handlers. It runs
+// before the reader goroutine starts, so none of this deepens that
+// goroutine's stack.
 func (c *client) prepareRead() {
 	c.conn.SetReadLimit(c.limits.maxMessage)
-	c.extendRead()
+	c.touch()
 	// The close frame is answered by the writer once the room has chosen
 	// the code (ARCHITECTURE.md, "A client closing"), not here.
 	c.conn.SetCloseHandler(func(int, string) error { return nil })
 	// Pongs go through the writer, which owns the connection's writes.
 	c.conn.SetPingHandler(func(data string) error {
-		c.extendRead()
+		c.touch()
 		c.control(encodeFrame(opPong, []byte(data)))
 		return nil
 	})
-	c.conn.SetPongHandler(func(string) error { c.extendRead(); return nil })
+	c.conn.SetPongHandler(func(string) error { c.touch(); return nil })
 }
 
-// extendRead pushes the idle deadline: a client that answers no ping for
-// two intervals is gone (its room pings every interval).
-func (c *client) extendRead() {
-	_ = c.conn.SetReadDeadline(time.Now().Add(2 * c.limits.pingInterval))
+// touch records that the client is alive. Its room closes a client silent
+// for two ping intervals (pingAll), in place of a read deadline: setting
+// one on every pong took the idle reader's stack past its 2 KiB minimum.
+func (c *client) touch() {
+	c.lastSeen.Store(int64(time.Since(c.limits.epoch)))
+}
+
+// silentFor is how long the client has sent nothing, not even a pong.
+func (c *client) silentFor() time.Duration {
+	return time.Since(c.limits.epoch) - time.Duration(c.lastSeen.Load())
 }
 
 // readLoop reads client messages and hands each to deliver until the
@@ -156,7 +164,7 @@ func (c *client) readLoop(deliver func(data []byte, binary bool) bool) readEnd {
 	rate := newBucket(c.limits.rate, c.limits.burst)
 	var last time.Time
 	for {
-		if err := c.idle.wait(c.extendRead); err != nil {
+		if err := c.idle.wait(c.touch); err != nil {
 			return classifyReadError(err)
 		}
 		now := time.Now()
@@ -198,7 +206,7 @@ func (c *client) readOne(rate *bucket, deliver func(data []byte, binary bool) bo
 	if err != nil {
 		return classifyReadError(err), false
 	}
-	c.extendRead()
+	c.touch()
 	c.metrics.messagesIn.Inc()
 	c.metrics.bytesIn.Add(float64(len(data)))
 	if !rate.allow(time.Now()) {

@@ -63,7 +63,7 @@ func newIdleWaiter(br *bufio.Reader, nc net.Conn) idleWaiter {
 }
 
 // wait returns once the buffer or the socket has data (or the peer closed
-// it), or with the error of the read deadline or a closed connection. It
+// it), or with the error of a closed connection. It
 // consumes bare pongs itself, calling onPong for each: they are what wakes
 // an idle client, and gorilla would handle one and then block inside its
 // frame parser waiting for a data message. Only at a message boundary,

@@ -103,3 +103,17 @@ func TestPongThenMessageInOneSegment(t *testing.T) {
 	}
 	waitFor(t, "both messages", func() error { return f.hasMessages(id, "after", "last") })
 }
+
+// TestSilentClientIsDropped: a client that answers no ping is closed as
+// lost (1006) after about two intervals.
+func TestSilentClientIsDropped(t *testing.T) {
+	g, f := testCluster(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
+	rawDial(t, g, "/rooms/silent/websocket") // reads nothing, answers nothing
+	id := lastConnected(t, f)
+	waitFor(t, "the silent client dropped", func() error {
+		if !f.has("closed " + id + " 1006") {
+			return fmt.Errorf("events %v", f.Events())
+		}
+		return nil
+	})
+}

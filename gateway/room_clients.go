@@ -28,11 +28,16 @@ func (r *room) onJoin(c *client) {
 	}
 }
 
-// pingAll queues a keepalive ping to every live socket; each answers
-// within twice the interval or its read deadline ends it (readLoop).
+// pingAll sends a keepalive ping to every live socket and drops those
+// that sent nothing, not even a pong, for two intervals: the connection is
+// killed, and its reader reports it gone (1006) through onGone.
 func (r *room) pingAll() {
 	f := encodeFrame(opPing, nil)
 	for _, m := range r.sockets {
+		if m.c.silentFor() > 2*r.env.cfg.PingInterval {
+			m.c.kill()
+			continue
+		}
 		m.c.control(f)
 	}
 }
