@@ -18,8 +18,8 @@ const readBufferSize = 512
 // the gateway keeps a handle on: with the Upgrader's ReadBufferSize at 0,
 // gorilla adopts the hijacked reader as its own. Knowing how much it has
 // buffered lets the reader wait for the socket in a shallow call
-// (waitReadable) instead of deep inside gorilla's frame parser, so an idle
-// reader goroutine fits in the smallest stack.
+// (idleWaiter.wait) instead of deep inside gorilla's frame parser, so an
+// idle reader goroutine fits in the smallest stack.
 type ownReader struct {
 	http.ResponseWriter
 	br *bufio.Reader // set by Hijack
@@ -63,12 +63,12 @@ func newIdleWaiter(br *bufio.Reader, nc net.Conn) idleWaiter {
 }
 
 // wait returns once the buffer or the socket has data (or the peer closed
-// it), or with the error of a closed connection. It
-// consumes bare pongs itself, calling onPong for each: they are what wakes
-// an idle client, and gorilla would handle one and then block inside its
-// frame parser waiting for a data message. Only at a message boundary,
-// which is where the read loop calls it, can a whole frame be taken from
-// the socket behind gorilla's back.
+// it), or with the error of a closed connection. It consumes bare pongs
+// itself, calling onPong for each: they are what wakes an idle client, and
+// gorilla would handle one and then block inside its frame parser waiting
+// for a data message. Only at a message boundary, which is where the read
+// loop calls it, can a whole frame be taken from the socket behind
+// gorilla's back.
 func (w idleWaiter) wait(onPong func()) error {
 	if w.raw == nil || w.br.Buffered() > 0 {
 		return nil
