@@ -49,9 +49,11 @@ func TestIdleReaderEndsOnClientClose(t *testing.T) {
 }
 
 // TestIdleClientIsPinged: the room pings its sockets every PingInterval,
-// and a client that answers stays connected past twice the interval.
+// and a client that answers stays connected past twice the interval. The
+// interval leaves room for a loaded machine: an answer later than two
+// intervals drops the client.
 func TestIdleClientIsPinged(t *testing.T) {
-	const interval = 50 * time.Millisecond
+	const interval = 250 * time.Millisecond
 	g, f := testCluster(t, func(c *Config) { c.PingInterval = interval })
 	c := dialWS(t, g, "/rooms/keepalive/websocket")
 	lastConnected(t, f)
@@ -66,7 +68,7 @@ func TestIdleClientIsPinged(t *testing.T) {
 		read <- err
 	}()
 	waitFor(t, "pings", func() error {
-		if n := pings.Load(); n < 5 {
+		if n := pings.Load(); n < 3 {
 			return fmt.Errorf("%d pings", n)
 		}
 		return nil
