@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // maskedText is a client text frame with a zero mask key, so the payload
@@ -118,4 +120,59 @@ func TestSilentClientIsDropped(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSilentClientBeingWrittenGets1013: a client that reads nothing also
+// answers no ping, but while its writer is blocked on its full socket the
+// write timeout, not the silence, decides its fate: its queue overflows
+// and it gets 1013 behind the frames already queued, not a 1006 from the
+// keepalive.
+func TestSilentClientBeingWrittenGets1013(t *testing.T) {
+	g, f := testCluster(t, func(c *Config) {
+		c.PingInterval = 250 * time.Millisecond
+		c.SendQueue = 32
+		c.WriteTimeout = 10 * time.Second
+	})
+	fast := dialWS(t, g, "/rooms/sleeper/websocket")
+	slow := dialSmallWindow(t, g, "/rooms/sleeper/websocket")
+	waitFor(t, "both connected", func() error { return f.socketCount(2) })
+	slowID := lastConnected(t, f)
+	got := make(chan string, 64)
+	go func() {
+		defer close(got)
+		for {
+			_, data, err := fast.ReadMessage()
+			if err != nil {
+				return
+			}
+			got <- string(data[:min(len(data), 8)])
+		}
+	}()
+	next := func() {
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatal("fast client starved")
+		}
+	}
+	// Large frames block the slow client's writer on its full socket.
+	for range 24 { // 6 MiB: more than loopback's socket buffers hold
+		send(t, fast, "all:"+strings.Repeat("x", 256<<10))
+		next()
+	}
+	time.Sleep(6 * 250 * time.Millisecond) // well past two silent intervals
+	waitFor(t, "the overflow", func() error {
+		send(t, fast, "all:small")
+		next()
+		if f.has("closed " + slowID + " 1006") {
+			t.Fatalf("the slow client was dropped as silent while being written to")
+		}
+		if testutil.ToFloat64(g.metrics.queueDrops) < 1 {
+			return fmt.Errorf("no drop yet")
+		}
+		return nil
+	})
+	if ce := recvClose(t, slow); ce.Code != websocket.CloseTryAgainLater {
+		t.Errorf("slow client closed %d, want 1013", ce.Code)
+	}
 }

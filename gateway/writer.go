@@ -56,6 +56,14 @@ func (c *client) control(f frame) {
 	c.startWriterLocked()
 }
 
+// busy reports whether a writer goroutine runs: frames are queued or being
+// written, and the write timeout bounds how long that may take.
+func (c *client) busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writing
+}
+
 // maxControlQueued bounds pongs owed to a client that pings faster than it
 // reads; extra pings go unanswered, which RFC 6455 allows.
 const maxControlQueued = 8
