@@ -37,8 +37,10 @@ type client struct {
 	connectedAt time.Time
 	lastSeen    atomic.Int64 // since limits.epoch, ns: the last message or pong
 
-	// protects queue, ctrl, spare, closing, writing, ended, readDone and done
+	// protects queue, inflight, ctrl, spare, closing, writing, ended,
+	// readDone and done
 	mu       sync.Mutex
+	inflight int32       // data frames the writer took and has not written
 	readDone latch       // the read loop has returned
 	done     latch       // the connection is finished and closed
 	queue    net.Buffers // data frames, oldest first

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -129,8 +131,9 @@ func TestSilentClientIsDropped(t *testing.T) {
 // keepalive.
 func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 	g, f := testCluster(t, func(c *Config) {
-		c.PingInterval = 250 * time.Millisecond
-		c.SendQueue = 32
+		c.PingInterval = 500 * time.Millisecond
+		c.MaxMessageSize = 4 << 20
+		c.SendQueue = 8
 		c.WriteTimeout = 10 * time.Second
 	})
 	fast := dialWS(t, g, "/rooms/sleeper/websocket")
@@ -156,11 +159,11 @@ func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 		}
 	}
 	// Large frames block the slow client's writer on its full socket.
-	for range 24 { // 6 MiB: more than loopback's socket buffers hold
-		send(t, fast, "all:"+strings.Repeat("x", 256<<10))
+	for range 3 { // 6 MiB: more than loopback's socket buffers hold
+		send(t, fast, "all:"+strings.Repeat("x", 2<<20))
 		next()
 	}
-	time.Sleep(6 * 250 * time.Millisecond) // well past two silent intervals
+	time.Sleep(5 * 500 * time.Millisecond) // well past two silent intervals
 	waitFor(t, "the overflow", func() error {
 		send(t, fast, "all:small")
 		next()
@@ -174,5 +177,49 @@ func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 	})
 	if ce := recvClose(t, slow); ce.Code != websocket.CloseTryAgainLater {
 		t.Errorf("slow client closed %d, want 1013", ce.Code)
+	}
+}
+
+// TestInflightFramesCountAgainstSendQueue: the frames a writer took and is
+// blocked writing still count toward --send-queue, so a client that never
+// reads reaches its 1013 after its socket's buffers and one queue, not two.
+func TestInflightFramesCountAgainstSendQueue(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String()) // never reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := &clientLimits{epoch: time.Now(), sendQueue: 4, writeTimeout: 10 * time.Second, closeWait: time.Second}
+	c := &client{id: "c", nc: nc, limits: limits, metrics: newMetrics(prometheus.NewRegistry())}
+	defer c.kill()
+	// More than loopback's socket buffers hold: the writer takes it and
+	// blocks.
+	if !c.enqueue(make(frame, 64<<20)) {
+		t.Fatal("first frame refused")
+	}
+	waitFor(t, "the writer to take the frame", func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.queue) != 0 {
+			return fmt.Errorf("still queued")
+		}
+		return nil
+	})
+	for i := range 3 {
+		if !c.enqueue(frame("x")) {
+			t.Fatalf("frame %d refused with %d of 4 in use", i+2, i+1)
+		}
+	}
+	if c.enqueue(frame("x")) {
+		t.Error("a fifth frame was queued behind a blocked writer holding one and a queue of three; want the queue full at 4")
 	}
 }

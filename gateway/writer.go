@@ -27,7 +27,10 @@ func (c *client) enqueue(f frame) bool {
 	if c.closing != nil {
 		return true
 	}
-	if len(c.queue) >= c.limits.sendQueue {
+	// Frames a blocked writer holds count too: they are as unsent as the
+	// queued ones, and without them a client that never reads could owe
+	// twice its queue before the 1013.
+	if len(c.queue)+int(c.inflight) >= c.limits.sendQueue {
 		return false
 	}
 	c.queue = append(c.queue, f)
@@ -109,6 +112,7 @@ func (c *client) take(spent net.Buffers) (ctrl, data net.Buffers, req *closeReq,
 	if spent != nil {
 		c.spare = spent
 	}
+	c.inflight = 0 // the last round is written
 	if len(c.ctrl) == 0 && len(c.queue) == 0 && c.closing == nil {
 		c.writing = false
 		c.spare = nil // an idle client keeps no queue array
@@ -117,6 +121,7 @@ func (c *client) take(spent net.Buffers) (ctrl, data net.Buffers, req *closeReq,
 	ctrl, c.ctrl = c.ctrl, nil
 	data, c.queue = c.queue, c.spare
 	c.spare = nil
+	c.inflight = int32(len(data))
 	req = c.closing
 	if req != nil {
 		c.ended = true // this writer ends the connection; no other starts
