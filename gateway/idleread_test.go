@@ -131,7 +131,9 @@ func TestSilentClientIsDropped(t *testing.T) {
 // keepalive.
 func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 	g, f := testCluster(t, func(c *Config) {
-		c.PingInterval = 500 * time.Millisecond
+		// Long enough that the slow client's writer is blocked well
+		// within two intervals of its connecting, on a loaded machine too.
+		c.PingInterval = time.Second
 		c.MaxMessageSize = 4 << 20
 		c.SendQueue = 8
 		c.WriteTimeout = 10 * time.Second
@@ -163,7 +165,7 @@ func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 		send(t, fast, "all:"+strings.Repeat("x", 2<<20))
 		next()
 	}
-	time.Sleep(5 * 500 * time.Millisecond) // well past two silent intervals
+	time.Sleep(3500 * time.Millisecond) // well past two silent intervals
 	waitFor(t, "the overflow", func() error {
 		send(t, fast, "all:small")
 		next()
@@ -222,4 +224,26 @@ func TestInflightFramesCountAgainstSendQueue(t *testing.T) {
 	if c.enqueue(frame("x")) {
 		t.Error("a fifth frame was queued behind a blocked writer holding one and a queue of three; want the queue full at 4")
 	}
+}
+
+// TestSplitPongThenMessage: a pong whose bytes arrive in two segments is
+// not the idle reader's to take (it peeks fewer than a whole frame), so
+// gorilla reads it; the message right behind it must still arrive whole,
+// and the one after a pause too.
+func TestSplitPongThenMessage(t *testing.T) {
+	g, f := testCluster(t, nil)
+	nc := rawDial(t, g, "/rooms/splitpong/websocket")
+	id := lastConnected(t, f)
+	if _, err := nc.Write(emptyPong[:2]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := nc.Write(append(append([]byte{}, emptyPong[2:]...), maskedText("behind")...)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(readAsideAfter + 100*time.Millisecond)
+	if _, err := nc.Write(append(append([]byte{}, emptyPong...), maskedText("later")...)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both messages", func() error { return f.hasMessages(id, "behind", "later") })
 }

@@ -19,7 +19,12 @@ const emptyPongLen = 6
 func peekPong(fd uintptr) (ready, pong bool) {
 	var b [emptyPongLen]byte
 	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
+	for errors.Is(err, syscall.EINTR) {
+		// Not "nothing there": the poller's edge may already be spent, so
+		// waiting now could sleep past data that has arrived.
+		n, _, err = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	}
+	if errors.Is(err, syscall.EAGAIN) {
 		return false, false
 	}
 	return true, err == nil && n == emptyPongLen && b[0] == finBit|opPong && b[1] == 0x80
