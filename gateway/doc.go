@@ -8,8 +8,9 @@
 //   - client sockets: one reader goroutine per socket, which waits for
 //     input outside gorilla so that an idle socket's stack stays at 2 KiB,
 //     and a writer goroutine only while its bounded send queue (overflow
-//     closes 1013) holds frames; the room pings its sockets and drops those
-//     silent for two intervals;
+//     closes 1013; frames a blocked writer holds count toward it) holds
+//     frames; the room pings its sockets and drops those silent for two
+//     intervals, unless a writer is running (its write timeout bounds it);
 //   - room actors: one goroutine per room with local sockets, owning the
 //     room's socket state (tags, attachments, auto-response) and its single
 //     room stream, which it re-opens on redirects, moves and shard failures
