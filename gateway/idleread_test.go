@@ -132,16 +132,13 @@ func TestSilentClientIsDropped(t *testing.T) {
 func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 	g, f := testCluster(t, func(c *Config) {
 		// Long enough that the slow client's writer is blocked well
-		// within two intervals of its connecting, on a loaded machine too.
-		c.PingInterval = time.Second
+		// within two intervals of its last message, on a loaded machine too.
+		c.PingInterval = 2 * time.Second
 		c.MaxMessageSize = 4 << 20
 		c.SendQueue = 8
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = time.Minute // not what ends it, however slow the machine
 	})
 	fast := dialWS(t, g, "/rooms/sleeper/websocket")
-	slow := dialSmallWindow(t, g, "/rooms/sleeper/websocket")
-	waitFor(t, "both connected", func() error { return f.socketCount(2) })
-	slowID := lastConnected(t, f)
 	got := make(chan string, 64)
 	go func() {
 		defer close(got)
@@ -153,6 +150,10 @@ func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 			got <- string(data[:min(len(data), 8)])
 		}
 	}()
+	slow := dialSmallWindow(t, g, "/rooms/sleeper/websocket")
+	waitFor(t, "both connected", func() error { return f.socketCount(2) })
+	slowID := lastConnected(t, f)
+	send(t, slow, "noop") // its silence starts here, however slow the setup
 	next := func() {
 		select {
 		case <-got:
@@ -165,7 +166,7 @@ func TestSilentClientBeingWrittenGets1013(t *testing.T) {
 		send(t, fast, "all:"+strings.Repeat("x", 2<<20))
 		next()
 	}
-	time.Sleep(3500 * time.Millisecond) // well past two silent intervals
+	time.Sleep(5 * time.Second) // past two silent intervals
 	waitFor(t, "the overflow", func() error {
 		send(t, fast, "all:small")
 		next()
