@@ -78,7 +78,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 		ring:     ops.NewRingMetrics(reg),
 		hardStop: hardStop,
 		limits: clientLimits{
-			sendQueue: cfg.SendQueue, maxMessage: cfg.MaxMessageSize, pingInterval: cfg.PingInterval,
+			epoch:     time.Now(),
+			sendQueue: cfg.SendQueue, maxMessage: cfg.MaxMessageSize,
 			writeTimeout: cfg.WriteTimeout, closeWait: cfg.CloseWait,
 			rate: cfg.RateLimit, burst: cfg.RateBurst,
 		},
