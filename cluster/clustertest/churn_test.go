@@ -69,9 +69,15 @@ func TestChurn(t *testing.T) {
 			overlaps.add(p)
 		case "drain":
 			victim := shards[rng.IntN(len(shards))]
-			if _, err := admin.DrainShard(callCtx(t), &roomshardv1.DrainShardRequest{Shard: victim.Name}); err != nil {
-				t.Fatalf("change %d: DrainShard %s: %v", i, victim.Name, err)
-			}
+			// A shard that joined a moment ago may not have reached the
+			// admin node's membership yet ("no member named ...").
+			clustertest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+				_, err := admin.DrainShard(callCtx(t), &roomshardv1.DrainShardRequest{Shard: victim.Name})
+				if err != nil {
+					return fmt.Errorf("change %d: DrainShard %s: %w", i, victim.Name, err)
+				}
+				return nil
+			})
 			if exited, _ := victim.Wait(20 * time.Second); !exited {
 				t.Fatalf("change %d: %s did not exit after its drain", i, victim.Name)
 			}
