@@ -139,7 +139,7 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 	m := newMetrics(prometheus.NewRegistry())
 	e := &env{cfg: &cfg, log: quietLogger(), metrics: m}
 	fx := &fanoutFixture{room: newRoom(e, &roomshardv1.RoomRef{Id: "bench"})}
-	limits := clientLimits{sendQueue: 1 << 16, maxMessage: 1 << 20,
+	limits := clientLimits{sendQueue: 1 << 16, maxMessage: 1 << 20, pingInterval: cfg.PingInterval,
 		writeTimeout: cfg.WriteTimeout, closeWait: cfg.CloseWait}
 
 	joined := make(chan *client)
@@ -151,11 +151,12 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 		if err != nil {
 			return
 		}
-		c := newClient(uuid.NewString(), conn, &limits, m)
+		c := newClient(uuid.NewString(), conn, limits, m)
+		go c.writeLoop()
 		joined <- c
 		c.readLoop(func([]byte, bool) bool { return true })
 		c.kill()
-		<-c.wait(&c.done)
+		<-c.done
 	}))
 	var conns []*websocket.Conn
 	for range sockets {

@@ -5,12 +5,8 @@
 // It owns:
 //   - Config and ParseConfig (SPEC §1 gateway flags, ROOMSHARD_* env);
 //   - the HTTP routes of SPEC §2, the origin check and the demo page;
-//   - client sockets: one reader goroutine per socket, which waits for
-//     input outside gorilla so that an idle socket's stack stays at 2 KiB,
-//     and a writer goroutine only while its bounded send queue (overflow
-//     closes 1013; frames a blocked writer holds count toward it) holds
-//     frames; the room pings its sockets and drops those silent for two
-//     intervals, unless a writer is running (its write timeout bounds it);
+//   - client sockets: one reader (the HTTP handler goroutine) and one writer
+//     goroutine per socket with a bounded send queue (overflow closes 1013);
 //   - room actors: one goroutine per room with local sockets, owning the
 //     room's socket state (tags, attachments, auto-response) and its single
 //     room stream, which it re-opens on redirects, moves and shard failures
@@ -27,9 +23,5 @@
 // while taking another, blocking on a channel or posting to an actor. The
 // only blocking edges are posts to a room's inbox (from client readers,
 // stream readers and timers), and the actor never blocks on any of those:
-// stream reports give up once the actor stops the stream. One exception:
-// client.mu is held across a single non-blocking write of a control frame
-// (client.control), which takes the socket's write lock; besides a client's
-// own writer, which never runs then, only gorilla's close frame after a
-// protocol error holds that lock, for at most its 1 s write deadline.
+// stream reports give up once the actor stops the stream.
 package gateway

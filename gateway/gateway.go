@@ -78,8 +78,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 		ring:     ops.NewRingMetrics(reg),
 		hardStop: hardStop,
 		limits: clientLimits{
-			epoch:     time.Now(),
-			sendQueue: cfg.SendQueue, maxMessage: cfg.MaxMessageSize,
+			sendQueue: cfg.SendQueue, maxMessage: cfg.MaxMessageSize, pingInterval: cfg.PingInterval,
 			writeTimeout: cfg.WriteTimeout, closeWait: cfg.CloseWait,
 			rate: cfg.RateLimit, burst: cfg.RateBurst,
 		},

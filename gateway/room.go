@@ -116,16 +116,10 @@ func (r *room) kickRing() {
 func (r *room) run(hard context.Context) {
 	defer close(r.done)
 	defer r.stopStream()
-	// One keepalive ticker per room rather than a timer per client: idle
-	// clients are most of a gateway's memory.
-	ping := time.NewTicker(r.env.cfg.PingInterval)
-	defer ping.Stop()
 	for !r.exit {
 		select {
 		case fn := <-r.inbox:
 			fn()
-		case <-ping.C:
-			r.pingAll()
 		case <-r.ringKick:
 			r.onRing()
 		case <-r.retryC:

@@ -28,24 +28,6 @@ func (r *room) onJoin(c *client) {
 	}
 }
 
-// pingAll sends a keepalive ping to every live socket and drops those
-// that sent nothing, not even a pong, for two intervals: the connection is
-// killed, and its reader reports it gone (1006) through onGone. A client
-// whose writer is running is not judged by its silence: a client that
-// reads nothing answers no ping either, and killing it would pre-empt the
-// 1013 its queue is about to overflow into (SPEC §9). Its write timeout
-// bounds it instead.
-func (r *room) pingAll() {
-	f := encodeFrame(opPing, nil)
-	for _, m := range r.sockets {
-		if m.c.silentFor() > 2*r.env.cfg.PingInterval && !m.c.busy() {
-			m.c.kill()
-			continue
-		}
-		m.c.control(f)
-	}
-}
-
 // onMessage handles one client message: the room's auto-response is
 // answered here without waking the room; anything else goes to the shard.
 func (r *room) onMessage(c *client, data []byte, binary bool) {

@@ -11,12 +11,16 @@ import (
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
+// readBufferSize is each connection's read buffer. Small, because idle
+// connections dominate; a large message is read through it in pieces.
+const readBufferSize = 1024
+
 // newUpgrader returns the gateway's upgrader. The origin is checked before
 // Upgrade (so the 403 has our body); writes bypass gorilla's write buffer
-// (see frame), so the pool only serves the handshake. ReadBufferSize 0
-// makes gorilla adopt the hijacked reader, which ownReader sizes.
+// (see frame), so the pool only serves the handshake.
 func newUpgrader(handshakeTimeout time.Duration) *websocket.Upgrader {
 	return &websocket.Upgrader{
+		ReadBufferSize:   readBufferSize,
 		WriteBufferSize:  256,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: handshakeTimeout,
@@ -40,24 +44,18 @@ func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *rooms
 		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	own := &ownReader{ResponseWriter: w}
-	conn, err := g.upgrader.Upgrade(own, r, nil)
+	conn, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		release()
 		g.rooms.release(rm) // the upgrader answered the request
 		return
 	}
-	c := newClient(uuid.NewString(), conn, &g.limits, g.metrics)
+	c := newClient(uuid.NewString(), conn, g.limits, g.metrics)
 	c.identity = identity
-	c.idle = newIdleWaiter(own.br, c.nc)
-	// Everything but the read loop runs here, on net/http's goroutine, so
-	// the reader goroutine stays shallow (see readLoop).
-	g.metrics.connsOpen.Inc()
-	c.prepareRead()
-	if !rm.post(func() { rm.onJoin(c) }) {
-		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
-	}
-	go g.runSocket(rm, c, release)
+	go func() {
+		defer release()
+		g.runSocket(rm, c)
+	}()
 }
 
 // refuse answers an upgrade refused before the handshake with a one-line
@@ -67,22 +65,21 @@ func (g *Gateway) refuse(w http.ResponseWriter, no *refusal) {
 	http.Error(w, no.msg, no.status)
 }
 
-// runSocket is a client's reader goroutine. When the read loop ends it
-// waits for the connection to finish (done), so no writer runs when it
-// releases the room. Shutdown waits for it through the room registry.
-func (g *Gateway) runSocket(rm *room, c *client, release func()) {
+// runSocket is a client's reader goroutine. It starts the writer and waits
+// for it, so both have ended when it releases the room. Shutdown waits for
+// it through the room registry.
+func (g *Gateway) runSocket(rm *room, c *client) {
+	defer g.rooms.release(rm)
+	g.metrics.connsOpen.Inc()
+	defer g.metrics.connsOpen.Dec()
+	go c.writeLoop()
+
+	if !rm.post(func() { rm.onJoin(c) }) {
+		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
+	}
 	end := c.readLoop(func(data []byte, binary bool) bool {
 		return rm.post(func() { rm.onMessage(c, data, binary) })
 	})
-	g.endSocket(rm, c, end)
-	release()
-}
-
-// endSocket tells the room the client's reading ended and waits for the
-// connection to finish.
-func (g *Gateway) endSocket(rm *room, c *client, end readEnd) {
-	defer g.rooms.release(rm)
-	defer g.metrics.connsOpen.Dec()
 	if !rm.post(func() { rm.onGone(c, end) }) {
 		c.kill()
 	}
@@ -90,12 +87,11 @@ func (g *Gateway) endSocket(rm *room, c *client, end readEnd) {
 	// write timeout for queued frames and CloseWait for the close handshake.
 	bound := time.NewTimer(2*g.limits.closeWait + g.limits.writeTimeout)
 	defer bound.Stop()
-	done := c.wait(&c.done)
 	select {
-	case <-done:
+	case <-c.done:
 	case <-bound.C:
 		c.kill()
-		<-done
+		<-c.done
 	}
 	g.metrics.closed(c.finalCode())
 }

@@ -29,61 +29,33 @@ func (c *client) enqueue(f frame) bool {
 	return ok
 }
 
-// push is enqueue without starting the writer: wake reports that the queue
-// was empty with no writer running, and the caller must then call signal
-// once it has queued the rest of its batch. A writer started per frame
-// would race the room to the socket and write a broadcast's frames one
-// syscall each instead of together in one writev.
+// push is enqueue without waking the writer: wake reports that the queue
+// was empty, and the caller must then call signal once it has queued the
+// rest of its batch. A writer woken per frame would race the room to the
+// socket and write a broadcast's frames one syscall each instead of
+// together in one writev.
 func (c *client) push(f frame) (ok, wake bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing != nil {
 		return true, false
 	}
-	// Frames a blocked writer holds count too: they are as unsent as the
-	// queued ones, and without them a client that never reads could owe
-	// twice its queue before the 1013.
-	if len(c.queue)+int(c.inflight) >= c.limits.sendQueue {
+	if len(c.queue) >= c.limits.sendQueue {
 		return false, false
 	}
 	c.queue = append(c.queue, f)
-	return true, !c.writing && len(c.queue) == 1
+	return true, len(c.queue) == 1
 }
 
 // control queues a control frame (pong) ahead of data; it is not bounded
 // by the send queue since the peer can only cause one per frame it sends.
-// With nothing queued and no writer running, it is written at once if the
-// socket takes it without blocking: a keepalive ping round then starts no
-// goroutine per idle client.
 func (c *client) control(f frame) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing != nil || len(c.ctrl) >= maxControlQueued {
-		return
+	if c.closing == nil && len(c.ctrl) < maxControlQueued {
+		c.ctrl = append(c.ctrl, f)
 	}
-	if !c.writing && len(c.queue) == 0 && len(c.ctrl) == 0 {
-		f = f[c.idle.writeNow(f):]
-		if len(f) == 0 {
-			return
-		}
-	}
-	c.ctrl = append(c.ctrl, f)
-	c.startWriterLocked()
-}
-
-// signal starts the writer for frames push queued, unless one runs.
-func (c *client) signal() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.startWriterLocked()
-}
-
-// busy reports whether a writer goroutine runs: frames are queued or being
-// written, and the write timeout bounds how long that may take.
-func (c *client) busy() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.writing
+	c.mu.Unlock()
+	c.signal()
 }
 
 // maxControlQueued bounds pongs owed to a client that pings faster than it
@@ -94,11 +66,11 @@ const maxControlQueued = 8
 // Queued data frames are still written before the close frame.
 func (c *client) close(req closeReq) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closing == nil {
 		c.closing = &req
-		c.startWriterLocked()
 	}
+	c.mu.Unlock()
+	c.signal()
 }
 
 // kill ends the connection at once without a close frame: the blocked
@@ -108,85 +80,54 @@ func (c *client) kill() {
 	_ = c.nc.Close()
 }
 
-// startWriterLocked starts a writer goroutine unless one runs. Writers run
-// only while there is something to write, so an idle connection holds
-// neither a goroutine nor a write buffer (the direct hub's shape). The
-// writer that ends the connection closes done, which runSocket waits for.
-// c.mu must be held.
-func (c *client) startWriterLocked() {
-	if c.writing || c.ended {
-		return
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
-	c.writing = true
-	go c.flush()
 }
 
-// take swaps out what the writer must do next, or reports that there is
-// nothing left, ending this writer (ok false). The writer's emptied slice
-// becomes the spare queue so steady traffic does not allocate one per
-// burst.
-func (c *client) take(spent net.Buffers) (ctrl, data net.Buffers, req *closeReq, ok bool) {
+// take swaps out what the writer must do next. spare is the writer's
+// emptied slice, reused as the new queue so steady traffic does not
+// allocate one per burst.
+func (c *client) take(spare net.Buffers) (ctrl, data net.Buffers, req *closeReq) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if spent != nil {
-		c.spare = spent
-	}
-	c.inflight = 0 // the last round is written
-	if len(c.ctrl) == 0 && len(c.queue) == 0 && c.closing == nil {
-		c.writing = false
-		c.spare = nil // an idle client keeps no queue array
-		return nil, nil, nil, false
-	}
 	ctrl, c.ctrl = c.ctrl, nil
-	data, c.queue = c.queue, c.spare
-	c.spare = nil
-	c.inflight = int32(len(data))
+	data, c.queue = c.queue, spare
 	req = c.closing
-	if req != nil {
-		c.ended = true // this writer ends the connection; no other starts
-	}
-	return ctrl, data, req, true
+	c.mu.Unlock()
+	return ctrl, data, req
 }
 
-// flush is a client's writer: it owns all writes to the connection
-// (gorilla writes only its own 1009/1002 close frames), drains everything
-// queued per round and hands it to writev in one call, and returns when
-// the queue is empty. The writer that takes the close request writes the
-// close frame, closes the connection (so the reader returns too) and then
-// done; so does one that fails to write.
-func (c *client) flush() {
-	var spent net.Buffers
+// writeLoop is the client's one writer goroutine. It owns all writes to the
+// connection (gorilla writes only its own 1009/1002 close frames), drains
+// everything queued per wake-up and hands it to writev in one call. It ends
+// after the close frame, or on the first write error, and always closes
+// the connection so the reader returns too.
+func (c *client) writeLoop() {
+	defer close(c.done)
+	defer c.nc.Close()
+	ping := time.NewTicker(c.limits.pingInterval)
+	defer ping.Stop()
+	var spare net.Buffers
 	for {
-		ctrl, data, req, ok := c.take(spent)
-		if !ok {
-			return
+		select {
+		case <-c.wake:
+		case <-ping.C:
+			c.control(encodeFrame(opPing, nil))
+			continue
 		}
+		ctrl, data, req := c.take(spare)
 		if err := c.write(ctrl, data); err != nil {
-			c.end()
+			c.close(closeReq{code: 1006, noFrame: true})
 			return
 		}
 		if req != nil {
 			c.finish(req)
-			c.end()
 			return
 		}
-		spent = recycle(data)
+		spare = recycle(data)
 	}
-}
-
-// end marks the connection finished after its close or a write error:
-// nothing more is written, and the reader's blocked read fails once the
-// connection is closed.
-func (c *client) end() {
-	c.mu.Lock()
-	if c.closing == nil {
-		c.closing = &closeReq{code: 1006, noFrame: true}
-	}
-	c.ended = true
-	c.queue, c.ctrl, c.spare = nil, nil, nil
-	c.mu.Unlock()
-	_ = c.nc.Close()
-	c.fire(&c.done)
 }
 
 // recycle empties a written queue for reuse, dropping frame references;
@@ -242,7 +183,7 @@ func (c *client) finish(req *closeReq) {
 	t := time.NewTimer(c.limits.closeWait)
 	defer t.Stop()
 	select {
-	case <-c.wait(&c.readDone):
+	case <-c.readDone:
 	case <-t.C:
 	}
 }
