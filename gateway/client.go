@@ -36,11 +36,12 @@ type client struct {
 	readDone chan struct{} // closed when the read loop has returned
 	done     chan struct{} // closed when the writer has returned
 
-	// protects queue, ctrl and closing
-	mu      sync.Mutex
-	queue   net.Buffers // data frames, oldest first
-	ctrl    net.Buffers // control frames (pongs, pings)
-	closing *closeReq   // set once; how the connection ends
+	// protects queue, inflight, ctrl and closing
+	mu       sync.Mutex
+	queue    net.Buffers // data frames, oldest first
+	inflight int         // data frames the writer took and has not finished writing
+	ctrl     net.Buffers // control frames (pongs, pings)
+	closing  *closeReq   // set once; how the connection ends
 }
 
 func newClient(id string, conn *websocket.Conn, limits clientLimits, m *metrics) *client {

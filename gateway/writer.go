@@ -40,7 +40,10 @@ func (c *client) push(f frame) (ok, wake bool) {
 	if c.closing != nil {
 		return true, false
 	}
-	if len(c.queue) >= c.limits.sendQueue {
+	// Frames the writer holds count too: blocked on a full socket, they are
+	// as unsent as the queued ones, and without them a client that never
+	// reads could owe twice its queue before its 1013.
+	if len(c.queue)+c.inflight >= c.limits.sendQueue {
 		return false, false
 	}
 	c.queue = append(c.queue, f)
@@ -94,9 +97,17 @@ func (c *client) take(spare net.Buffers) (ctrl, data net.Buffers, req *closeReq)
 	c.mu.Lock()
 	ctrl, c.ctrl = c.ctrl, nil
 	data, c.queue = c.queue, spare
+	c.inflight = len(data)
 	req = c.closing
 	c.mu.Unlock()
 	return ctrl, data, req
+}
+
+// written ends the count of frames in flight once take's frames are out.
+func (c *client) written() {
+	c.mu.Lock()
+	c.inflight = 0
+	c.mu.Unlock()
 }
 
 // writeLoop is the client's one writer goroutine. It owns all writes to the
@@ -122,6 +133,7 @@ func (c *client) writeLoop() {
 			c.close(closeReq{code: 1006, noFrame: true})
 			return
 		}
+		c.written()
 		if req != nil {
 			c.finish(req)
 			return
