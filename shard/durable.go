@@ -64,8 +64,7 @@ func (r *room) storageReady(ctx context.Context) error {
 		d.meta.Name = stored.Name // opened by id: keep the name it was opened by before
 	}
 	d.metaDirty = !found || d.meta != stored
-	d.lease = &lease
-	r.leaseEpoch.Store(lease.Epoch)
+	r.setLease(&lease)
 	return nil
 }
 
@@ -136,8 +135,7 @@ func (r *room) releaseLease() {
 		return
 	}
 	lease := *d.lease
-	d.lease = nil
-	r.leaseEpoch.Store(0)
+	r.setLease(nil)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.h.ctx), releaseTimeout)
 	defer cancel()
 	if err := r.h.cfg.Storage.ReleaseLease(ctx, lease); err != nil && !errors.Is(err, storage.ErrClosed) {
@@ -211,12 +209,20 @@ func (r *room) commitFailed(ev *event, err error) {
 	r.obj = nil
 	if errors.Is(err, storage.ErrFenced) || errors.Is(err, storage.ErrClosed) {
 		r.log.Info("room lost its storage lease; handing it over", "event", ev.kind, "err", err)
-		r.store.fenced = true
-		r.leaseEpoch.Store(0)
-		r.signalStop("room moved: its storage lease is held by another shard")
+		r.fence()
 		return
 	}
 	r.log.Error("committing event failed; its messages are dropped and the room reloads", "event", ev.kind, "err", err)
-	r.store.lease = nil
-	r.leaseEpoch.Store(0)
+	r.setLease(nil)
+}
+
+// setLease records the lease the room commits under (nil for none) and
+// publishes its epoch for admin (RoomInfo.lease_epoch).
+func (r *room) setLease(l *storage.Lease) {
+	r.store.lease = l
+	var epoch uint64
+	if l != nil {
+		epoch = l.Epoch
+	}
+	r.leaseEpoch.Store(epoch)
 }

@@ -24,9 +24,7 @@ func (r *room) lostLease(err error) bool {
 		if !r.store.fenced {
 			r.log.Info("room lost its storage lease; handing it over", "err", err)
 		}
-		r.store.fenced = true
-		r.leaseEpoch.Store(0)
-		r.signalStop("room moved: its storage lease is held by another shard")
+		r.fence()
 	case errors.Is(err, ErrNoLease):
 		r.log.Warn("cannot take the room's storage lease; handing the room back", "err", err)
 		r.signalStop("room could not take its storage lease")
@@ -38,6 +36,14 @@ func (r *room) lostLease(err error) bool {
 		return false
 	}
 	return true
+}
+
+// fence stops a room whose lease another shard took: it commits nothing
+// more here and hands its sockets back to the gateways.
+func (r *room) fence() {
+	r.store.fenced = true
+	r.setLease(nil)
+	r.signalStop("room moved: its storage lease is held by another shard")
 }
 
 // unreachable reports an error that says the storage could not be reached

@@ -63,13 +63,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.rooms, m.sockets, m.events, m.latency, m.opens, m.redirects, m.commits, m.alarmLag)
 	m.byKind = make(map[string]kindMetrics)
 	for _, kind := range []string{evConnect, evMessage, evClose, evError, evAlarm} {
-		m.byKind[kind] = kindMetrics{
-			ok:      m.events.WithLabelValues(kind, "ok"),
-			failed:  m.events.WithLabelValues(kind, "error"),
-			latency: m.latency.WithLabelValues(kind),
-		}
+		m.byKind[kind] = m.kindSeries(kind)
 	}
 	return m
+}
+
+// kindSeries looks up the series of one event kind.
+func (m *Metrics) kindSeries(kind string) kindMetrics {
+	return kindMetrics{
+		ok:      m.events.WithLabelValues(kind, "ok"),
+		failed:  m.events.WithLabelValues(kind, "error"),
+		latency: m.latency.WithLabelValues(kind),
+	}
 }
 
 func (m *Metrics) addRooms(d float64) {
@@ -90,8 +95,7 @@ func (m *Metrics) observeEvent(kind string, ok bool, d time.Duration) {
 	}
 	km, found := m.byKind[kind]
 	if !found {
-		km = kindMetrics{ok: m.events.WithLabelValues(kind, "ok"), failed: m.events.WithLabelValues(kind, "error"),
-			latency: m.latency.WithLabelValues(kind)}
+		km = m.kindSeries(kind)
 	}
 	if ok {
 		km.ok.Inc()

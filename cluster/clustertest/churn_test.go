@@ -110,8 +110,8 @@ func TestChurn(t *testing.T) {
 
 // ownershipWatch polls every shard's own rooms for rooms two shards hold at
 // once, each under a storage lease it believes current (RoomInfo's
-// lease_epoch). One round lists every shard twice, in the same order, so a
-// shard's two answers bracket every other shard's first one: a room that
+// lease_epoch). One round lists every shard twice, in the same order, so
+// between a shard's two answers every other shard answers once: a room that
 // shard X lists under the same epoch in both of its answers while shard Y
 // lists it under a lease in between was held by both at that moment.
 type ownershipWatch struct {
@@ -162,17 +162,17 @@ func (w *ownershipWatch) add(p *clustertest.Proc) {
 	w.shards = append(w.shards, watched{p: p, admin: a})
 }
 
-// leased lists a shard's rooms held under a lease: room id → epoch. ok is
-// false when the shard did not answer (dead, stopped or draining).
-func (s watched) leased(ctx context.Context) (map[string]uint64, bool) {
+// leased lists a shard's rooms held under a lease: room id → epoch; nil
+// when the shard did not answer (dead, stopped or draining).
+func (s watched) leased(ctx context.Context) map[string]uint64 {
 	if s.p.Exited() {
-		return nil, false
+		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	resp, err := s.admin.ListRooms(cctx, &roomshardv1.ListRoomsRequest{Local: true, PageSize: 1000})
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	out := map[string]uint64{}
 	for _, r := range resp.GetRooms() {
@@ -180,29 +180,34 @@ func (s watched) leased(ctx context.Context) (map[string]uint64, bool) {
 			out[r.GetId()] = r.GetLeaseEpoch()
 		}
 	}
-	return out, true
+	return out
 }
 
 func (w *ownershipWatch) round(ctx context.Context) {
 	w.mu.Lock()
 	shards := append([]watched(nil), w.shards...)
 	w.mu.Unlock()
-	first := make([]map[string]uint64, len(shards))
-	for i, s := range shards {
-		first[i], _ = s.leased(ctx)
+	// answers[k] is the k-th answer of the round: shard k%n, in pass k/n.
+	n := len(shards)
+	answers := make([]map[string]uint64, 2*n)
+	for k := range answers {
+		answers[k] = shards[k%n].leased(ctx)
 	}
 	found := map[string]string{}
 	for x, s := range shards {
-		again, ok := s.leased(ctx)
-		if !ok || first[x] == nil {
-			continue
-		}
-		for room, epoch := range first[x] {
-			if again[room] != epoch {
-				continue // X let it go (or took a new lease) meanwhile
+		firstX, againX := answers[x], answers[n+x]
+		for room, epoch := range firstX {
+			if againX[room] != epoch {
+				continue // X let it go (or took a new lease) meanwhile, or did not answer
 			}
 			for y := range shards {
-				if e, held := first[y][room]; y != x && held {
+				// Y's answer between X's two: its first for a later
+				// shard, its second for an earlier one.
+				between := answers[y]
+				if y < x {
+					between = answers[n+y]
+				}
+				if e, held := between[room]; y != x && held {
 					found[room] = fmt.Sprintf("room %s: %s under epoch %d and %s under epoch %d", room[:16], s.p.Name, epoch, shards[y].p.Name, e)
 				}
 			}
