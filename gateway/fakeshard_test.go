@@ -101,6 +101,11 @@ func (f *fakeShard) CountConnections(_ context.Context, req *roomshardv1.CountCo
 	return &roomshardv1.CountConnectionsResponse{Connections: int64(len(f.sockets))}, nil
 }
 
+// Link implements roomshardv1.ShardServiceServer: Room for each stream.
+func (f *fakeShard) Link(st roomshardv1.ShardService_LinkServer) error {
+	return serveLinkAsRooms(st, f.Room)
+}
+
 // Room implements roomshardv1.ShardServiceServer.
 func (f *fakeShard) Room(st roomshardv1.ShardService_RoomServer) error {
 	if f.refuse.Load() {
