@@ -278,8 +278,10 @@ func (h *Host) hold(ref resolved) (*room, error) {
 }
 
 // unhold undoes hold for a wake or attach that never reached the room,
-// and wakes the room to see whether it can retire now: nothing else
-// would, if that attach was all it waited for.
+// and has the room check whether it can retire now. (Its runner may have
+// declined to retire while the hold was counted; so far that runner is
+// still busy whenever an enqueue fails, but a room left idle with no
+// stream would never retire, so the check does not rely on it.)
 func (h *Host) unhold(r *room) {
 	h.mu.Lock()
 	r.pending--
