@@ -28,7 +28,9 @@ const keepForAlarm = time.Second
 func (r *room) armAlarm(at time.Time) {
 	r.disarmAlarm()
 	r.alarmAt = at
-	r.alarm = time.NewTimer(max(time.Until(at), 0))
+	// The timer posts a wake rather than owning a channel the room's
+	// goroutine selects on: an idle room has no goroutine.
+	r.alarm = time.AfterFunc(max(time.Until(at), 0), func() { r.wakeFromTimer(wakeAlarm) })
 }
 
 func (r *room) disarmAlarm() {
@@ -60,7 +62,7 @@ func (r *room) checkAlarm() {
 		return
 	}
 	if err := r.storageReady(r.h.ctx); err != nil {
-		r.log.Warn("reading the room's alarm", "err", err)
+		r.logger().Warn("reading the room's alarm", "err", err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.h.ctx, r.h.cfg.CommitTimeout)
@@ -68,7 +70,7 @@ func (r *room) checkAlarm() {
 	cancel()
 	switch {
 	case err != nil:
-		r.log.Warn("reading the room's alarm", "err", err) // the next scan tries again
+		r.logger().Warn("reading the room's alarm", "err", err) // the next scan tries again
 	case !found:
 		r.disarmAlarm()
 	case time.Now().Before(at):
@@ -104,13 +106,13 @@ func (r *room) settleAlarm(failed bool) {
 	}
 	n := d.meta.AlarmAttempt + 1
 	if n > r.h.cfg.AlarmRetries {
-		r.log.Error("alarm handler failed too often; alarm dropped", "attempts", n)
+		r.logger().Error("alarm handler failed too often; alarm dropped", "attempts", n)
 		r.setAlarmAttempt(0)
 		d.batch.DeleteAlarm()
 		return
 	}
 	delay := r.h.cfg.AlarmRetryBase << (n - 1)
-	r.log.Warn("alarm handler failed; retrying", "retry", n, "in", delay)
+	r.logger().Warn("alarm handler failed; retrying", "retry", n, "in", delay)
 	r.setAlarmAttempt(n)
 	d.batch.SetAlarm(time.Now().Add(delay))
 }

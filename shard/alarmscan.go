@@ -185,7 +185,7 @@ func (h *Host) alarmRoom(ctx context.Context, id string) (resolved, error) {
 	if err != nil {
 		return resolved{}, fmt.Errorf("%w: %w", errNoRecord, err)
 	}
-	class, ok := h.cfg.Namespaces[m.Namespace]
+	class, ok := h.classes[m.Namespace]
 	if !ok {
 		return resolved{}, fmt.Errorf("%w: %q", ErrUnknownNamespace, m.Namespace)
 	}
@@ -196,7 +196,7 @@ func (h *Host) alarmRoom(ctx context.Context, id string) (resolved, error) {
 	return resolved{id: id, ns: m.Namespace, name: name, class: class}, nil
 }
 
-// wakeForAlarm queues checkAlarm on the room without waiting: a full inbox
+// wakeForAlarm queues checkAlarm on the room without waiting: a full queue
 // means a busy room, and the next scan tries again. held says the caller
 // counted a pending wake (Host.hold) that the queued check releases. It
 // reports whether the check was queued (or one already is).
@@ -212,13 +212,13 @@ func (r *room) wakeForAlarm(held bool) bool {
 		}
 		r.checkAlarm()
 	}
-	select {
-	case r.inbox <- fn:
+	if queued, _ := r.tryEnqueue(fn); queued {
 		return true
-	default:
-		if !held {
-			r.alarmQueued.Store(false)
-		}
-		return false
 	}
+	// Full (a busy room; the next scan tries again) or ended (gone from
+	// the host; the next scan activates it anew).
+	if !held {
+		r.alarmQueued.Store(false)
+	}
+	return false
 }

@@ -21,10 +21,11 @@ type Conn struct {
 func (c *Conn) RoomID() string { return c.r.id }
 
 // Handle queues a batch of gateway frames for the room, in order, waiting
-// while the room's inbox is full. Malformed frames return an error
-// wrapping ErrBadFrame, and nothing of the batch is queued; frames naming a
-// socket the stream does not hold make the room drop the stream (its
-// Outbound is closed with an error wrapping ErrUnknownSocket).
+// while the room's queue is full (HostConfig.InboxSize). Malformed frames
+// return an error wrapping ErrBadFrame, and nothing of the batch is
+// queued; frames naming a socket the stream does not hold make the room
+// drop the stream (its Outbound is closed with an error wrapping
+// ErrUnknownSocket). A room that is gone fails with ErrRoomStopped.
 func (c *Conn) Handle(ctx context.Context, frames []*roomshardv1.GatewayFrame) error {
 	if err := checkFrames(frames); err != nil {
 		return err
@@ -32,12 +33,17 @@ func (c *Conn) Handle(ctx context.Context, frames []*roomshardv1.GatewayFrame) e
 	if len(frames) == 0 {
 		return nil
 	}
-	return c.r.enqueue(ctx, func() { c.r.onFrames(c.l, frames) })
+	return c.r.enqueue(ctx, c.handler(frames))
 }
 
-// TryHandle is Handle that never waits: when the room's inbox is full it
-// queues nothing and returns false, so a caller serving many rooms from
-// one goroutine can hand just this room to a goroutine that may wait.
+// TryHandle is Handle without the wait: when the room's queue is full it
+// queues nothing and returns queued false (and a nil error), so a caller
+// that feeds many rooms from one goroutine can hand this room's frames
+// to a goroutine of their own (calling Handle) without holding up the
+// other rooms. Frames of one stream stay in order only if the caller
+// passes no later batch of the stream to TryHandle while an earlier one
+// still waits in Handle. Errors are Handle's; an empty batch is queued
+// trivially.
 func (c *Conn) TryHandle(frames []*roomshardv1.GatewayFrame) (queued bool, err error) {
 	if err := checkFrames(frames); err != nil {
 		return false, err
@@ -45,20 +51,24 @@ func (c *Conn) TryHandle(frames []*roomshardv1.GatewayFrame) (queued bool, err e
 	if len(frames) == 0 {
 		return true, nil
 	}
-	return c.r.tryEnqueue(func() { c.r.onFrames(c.l, frames) })
+	return c.r.tryEnqueue(c.handler(frames))
+}
+
+func (c *Conn) handler(frames []*roomshardv1.GatewayFrame) func() {
+	return func() { c.r.onFrames(c.l, frames) }
 }
 
 // Detach tells the room the stream ended: normally (err nil, the gateway
 // half-closed) or broken. Sockets still on the stream get their close
-// handler with 1006, then the stream's Outbound is closed. Idempotent.
+// handler with 1006, then the stream's Outbound is closed. Idempotent. It
+// never waits: the stream's end is queued even on a full queue (it is
+// one event per stream, so the queue stays bounded), which lets a caller
+// that multiplexes many rooms detach without blocking.
 func (c *Conn) Detach(err error) {
 	if !c.detached.CompareAndSwap(false, true) {
 		return
 	}
-	select {
-	case c.r.inbox <- func() { c.r.dropLink(c.l, err) }:
-	case <-c.r.done:
-	}
+	c.r.enqueueAlways(func() { c.r.dropLink(c.l, err) }) // a room that ended has no streams left
 }
 
 // checkFrames validates the shape of gateway frames after OpenRoom.

@@ -8,11 +8,18 @@
 // namespaces to them.
 //
 // The runtime is a Host: it owns the active rooms of one node. Each room is
-// an actor: one goroutine owns the room's state and runs its events one at a
-// time, in arrival order. Every event runs inside an event object that
-// collects the frames the handler sent (the outbox); after the handler
-// returns, the event's storage writes are committed and only then is the
-// outbox released to the gateway streams (Durable Objects' output gate).
+// an actor: its events wait in the room's queue and run one at a time, in
+// arrival order, on at most one goroutine at a time. That goroutine exists
+// only while the room has something to do: the first event queued to an
+// idle room starts one, and it leaves when the queue is empty, so an idle
+// room (hibernated or not) holds no goroutine, and a hibernated one little
+// more than its socket registry. Timers (hibernation, alarms) post wakes
+// to the queue rather than wait on a goroutine.
+//
+// Every event runs inside an event object that collects the frames the
+// handler sent (the outbox); after the handler returns, the event's
+// storage writes are committed and only then is the outbox released to
+// the gateway streams (Durable Objects' output gate).
 //
 // Concurrency: Host and Conn are safe for concurrent use. State and
 // WebSocket belong to their room's goroutine: call their methods only from

@@ -56,7 +56,7 @@ func (r *room) storageReady(ctx context.Context) error {
 	stored := roomMeta{}
 	if found {
 		if stored, err = decodeMeta(raw); err != nil {
-			r.log.Warn("rewriting the room's record", "err", err)
+			r.logger().Warn("rewriting the room's record", "err", err)
 		}
 	}
 	d.meta = roomMeta{Namespace: r.ns, Name: r.name, AlarmAttempt: stored.AlarmAttempt}
@@ -93,6 +93,7 @@ func (r *room) awaitHandOff(ctx context.Context) error {
 	start := time.Now()
 	deadline := start.Add(wait)
 	pause := handOffPoll
+	var stop <-chan struct{} // made when the room first waits: most rooms never do
 	for waited := false; ; waited = true {
 		cur, held, err := r.h.cfg.Storage.CurrentLease(ctx, r.id)
 		if err != nil {
@@ -100,27 +101,30 @@ func (r *room) awaitHandOff(ctx context.Context) error {
 		}
 		if !held || cur.Holder == r.h.cfg.Node {
 			if waited {
-				r.log.Debug("previous owner handed the room over", "holder", cur.Holder, "waited", time.Since(start))
+				r.logger().Debug("previous owner handed the room over", "holder", cur.Holder, "waited", time.Since(start))
 			}
 			return nil
 		}
 		if !r.h.cfg.Alive(cur.Holder) {
-			r.log.Debug("taking the room's lease from a shard that is gone", "holder", cur.Holder, "epoch", cur.Epoch)
+			r.logger().Debug("taking the room's lease from a shard that is gone", "holder", cur.Holder, "epoch", cur.Epoch)
 			return nil
 		}
 		if !waited {
-			r.log.Debug("waiting for the previous owner to hand the room over", "holder", cur.Holder, "epoch", cur.Epoch)
+			r.logger().Debug("waiting for the previous owner to hand the room over", "holder", cur.Holder, "epoch", cur.Epoch)
 		}
 		if time.Now().After(deadline) {
-			r.log.Warn("previous owner did not hand the room over in time; taking its lease", "holder", cur.Holder, "epoch", cur.Epoch, "waited", wait)
+			r.logger().Warn("previous owner did not hand the room over in time; taking its lease", "holder", cur.Holder, "epoch", cur.Epoch, "waited", wait)
 			return nil
+		}
+		if stop == nil {
+			stop = r.stopChan()
 		}
 		select {
 		case <-time.After(pause):
 			pause = min(2*pause, handOffPollMax)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-r.stop:
+		case <-stop:
 			return ErrRoomStopped
 		}
 	}
@@ -139,7 +143,7 @@ func (r *room) releaseLease() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.h.ctx), releaseTimeout)
 	defer cancel()
 	if err := r.h.cfg.Storage.ReleaseLease(ctx, lease); err != nil && !errors.Is(err, storage.ErrClosed) {
-		r.log.Warn("releasing the room's storage lease", "err", err)
+		r.logger().Warn("releasing the room's storage lease", "err", err)
 	}
 }
 
@@ -208,11 +212,11 @@ func (r *room) commitFailed(ev *event, err error) {
 	ev.dropDeliveries()
 	r.obj = nil
 	if errors.Is(err, storage.ErrFenced) || errors.Is(err, storage.ErrClosed) {
-		r.log.Info("room lost its storage lease; handing it over", "event", ev.kind, "err", err)
+		r.logger().Info("room lost its storage lease; handing it over", "event", ev.kind, "err", err)
 		r.fence()
 		return
 	}
-	r.log.Error("committing event failed; its messages are dropped and the room reloads", "event", ev.kind, "err", err)
+	r.logger().Error("committing event failed; its messages are dropped and the room reloads", "event", ev.kind, "err", err)
 	r.setLease(nil)
 }
 

@@ -22,15 +22,15 @@ func (r *room) lostLease(err error) bool {
 	switch {
 	case errors.Is(err, storage.ErrFenced):
 		if !r.store.fenced {
-			r.log.Info("room lost its storage lease; handing it over", "err", err)
+			r.logger().Info("room lost its storage lease; handing it over", "err", err)
 		}
 		r.fence()
 	case errors.Is(err, ErrNoLease):
-		r.log.Warn("cannot take the room's storage lease; handing the room back", "err", err)
+		r.logger().Warn("cannot take the room's storage lease; handing the room back", "err", err)
 		r.signalStop("room could not take its storage lease")
 	case unreachable(err):
 		// The lease may be lost too; the next activation takes it again.
-		r.log.Warn("storage unreachable; handing the room back", "err", err)
+		r.logger().Warn("storage unreachable; handing the room back", "err", err)
 		r.signalStop("room's storage is unreachable")
 	default:
 		return false
@@ -60,17 +60,10 @@ func unreachable(err error) bool {
 // frames in flight to a shard that died, and a room stopping because its
 // storage is unreachable would otherwise wait on it once per event while
 // new streams queue behind them.
-func (r *room) stopSignaled() bool {
-	select {
-	case <-r.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (r *room) stopSignaled() bool { return r.stopReq.Load() }
 
 // finish ends a stopped room: streams get RoomMoving, the host forgets
-// it, and attaches already announced are answered.
+// it, attaches already announced are answered, and the room ends.
 func (r *room) finish() {
 	r.stopped = true
 	r.releaseLease()
@@ -78,4 +71,5 @@ func (r *room) finish() {
 	r.h.forget(r)
 	r.drainAttaches()
 	r.publishStats()
+	r.end()
 }

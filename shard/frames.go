@@ -254,7 +254,7 @@ func (r *room) dropLink(l *link, err error) {
 	r.reg.removeLink(l)
 	l.out.Close(err)
 	if err != nil && !errors.Is(err, ErrSuperseded) {
-		r.log.Info("gateway stream dropped", "gateway", l.gateway, "sockets", len(l.sockets), "err", err)
+		r.logger().Info("gateway stream dropped", "gateway", l.gateway, "sockets", len(l.sockets), "err", err)
 	}
 	left := make([]*socket, 0, len(l.sockets))
 	for _, s := range l.sockets {

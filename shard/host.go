@@ -30,10 +30,12 @@ type HostConfig struct {
 	// HibernateAfter is the idle time after which a hibernatable room's
 	// object is evicted while its sockets stay. Default 10s; negative never.
 	HibernateAfter time.Duration
-	// InboxSize bounds each room's queue of pending events; a full inbox
-	// makes gateway streams wait (gRPC flow control). Default 64: the
-	// queue is allocated whole and kept while the room hibernates, and a
-	// gateway stream queues one event per batch of frames, not per frame.
+	// InboxSize bounds each room's queue of pending events; a full queue
+	// makes gateway streams wait (gRPC flow control; Conn.TryHandle
+	// reports it instead). Default 64. The queue's array grows with what
+	// is queued and is dropped whenever the room is idle, so the bound
+	// costs nothing while a room sleeps; a gateway stream queues one
+	// event per batch of frames, not per frame.
 	InboxSize int
 	// Logger receives room errors. Default slog.Default().
 	Logger *slog.Logger
@@ -105,12 +107,15 @@ type Host struct {
 	ctx      context.Context // handlers' context; cancelled by Close
 	cancel   context.CancelFunc
 	draining atomic.Bool
-	wg       sync.WaitGroup // room goroutines
+	wg       sync.WaitGroup // room goroutines (room.start)
 
 	drained     chan struct{} // closed once draining with no room (Drained)
 	drainedOnce sync.Once
 	ownStore    bool // cfg.Storage is the default the host made: Close closes it
 	scan        *alarmScan
+	// classes is cfg.Namespaces by pointer: each room points at its class
+	// instead of carrying a copy.
+	classes map[string]*Class
 
 	// protects rooms, closed and every room's pending
 	mu     sync.Mutex
@@ -126,6 +131,10 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Host{cfg: cfg, ctx: ctx, cancel: cancel, rooms: map[string]*room{}, drained: make(chan struct{})}
+	h.classes = make(map[string]*Class, len(cfg.Namespaces))
+	for ns, c := range cfg.Namespaces {
+		h.classes[ns] = &c
+	}
 	if h.cfg.Storage == nil {
 		h.cfg.Storage, h.ownStore = memory.New(), true
 	}
@@ -146,14 +155,14 @@ func (h *Host) RoomCount() int {
 // resolved is a checked room reference.
 type resolved struct {
 	id, ns, name string
-	class        Class
+	class        *Class
 }
 
 // resolve checks a room reference: a bound namespace and a valid name
 // (whose id, if given too, must match) or a valid id.
 func (h *Host) resolve(ref *roomshardv1.RoomRef) (resolved, error) {
 	ns := ref.GetNamespace()
-	class, ok := h.cfg.Namespaces[ns]
+	class, ok := h.classes[ns]
 	if !ok {
 		return resolved{}, fmt.Errorf("%w: %q", ErrUnknownNamespace, ns)
 	}
@@ -224,9 +233,7 @@ func (h *Host) Open(ctx context.Context, open *roomshardv1.OpenRoom, out Outboun
 	}
 	l := newLink(open.GetGateway(), out)
 	if err := r.enqueue(ctx, func() { r.attach(l, open) }); err != nil {
-		h.mu.Lock()
-		r.pending--
-		h.mu.Unlock()
+		h.unhold(r)
 		return nil, nil, err
 	}
 	h.cfg.Metrics.streamOpened()
@@ -250,8 +257,10 @@ func (h *Host) CountConnections(ref *roomshardv1.RoomRef) (int64, *roomshardv1.R
 	return 0, nil, nil
 }
 
-// hold returns the room ref names, activating it if needed, with one more
-// pending attach or wake counted (so the room cannot retire before it runs).
+// hold returns the room ref names, making it if needed, with one more
+// pending attach or wake counted (so the room cannot retire before it
+// runs). A new room has no goroutine yet: the attach or wake the caller
+// queues next starts one.
 func (h *Host) hold(ref resolved) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -262,22 +271,22 @@ func (h *Host) hold(ref resolved) (*room, error) {
 	if r == nil {
 		r = newRoom(h, ref.id, ref.ns, ref.name, ref.class)
 		h.rooms[ref.id] = r
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			r.run()
-		}()
 		h.cfg.Metrics.addRooms(1)
 	}
 	r.pending++
 	return r, nil
 }
 
-// unhold undoes hold for a wake or attach that never reached the room.
+// unhold undoes hold for a wake or attach that never reached the room,
+// and has the room check whether it can retire now. (Its runner may have
+// declined to retire while the hold was counted; so far that runner is
+// still busy whenever an enqueue fails, but a room left idle with no
+// stream would never retire, so the check does not rely on it.)
 func (h *Host) unhold(r *room) {
 	h.mu.Lock()
 	r.pending--
 	h.mu.Unlock()
+	r.poke(wakeRetire)
 }
 
 func (h *Host) room(id string) *room {
@@ -317,7 +326,8 @@ func (h *Host) forget(r *room) {
 // gateways re-open the rooms elsewhere; no close handlers run. New streams
 // are refused and alarms no longer scanned. It waits for the rooms'
 // goroutines until ctx ends, then cancels the handlers' context (and closes
-// the host's own default store).
+// the host's own default store). A room that is idle (no goroutine) gets
+// one to stop it: signalStop starts it before Close waits.
 func (h *Host) Close(ctx context.Context) error {
 	h.scan.stop()
 	h.mu.Lock()

@@ -24,7 +24,7 @@ func (s *State) Name() string { return s.r.name }
 func (s *State) Namespace() string { return s.r.ns }
 
 // Logger returns the room's logger (with room and namespace attributes).
-func (s *State) Logger() *slog.Logger { return s.r.log }
+func (s *State) Logger() *slog.Logger { return s.r.logger() }
 
 // Sockets returns the room's open sockets carrying tag, or all of them when
 // tag is "", in the order they joined (DO getWebSockets).

@@ -42,7 +42,7 @@ type Storage struct {
 }
 
 // Storage returns the room's storage.
-func (s *State) Storage() *Storage { return s.r.storage }
+func (s *State) Storage() *Storage { return &s.r.storage }
 
 // view checks the call may touch storage and returns the event's view:
 // its buffered writes over the backend.
