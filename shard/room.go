@@ -496,6 +496,9 @@ func (r *room) dispatch(kind string, s *socket, fn func(context.Context, Room) e
 	if cerr != nil {
 		r.commitFailed(ev, cerr)
 	}
+	// Published before the event's frames go out, so a gateway that saw
+	// its socket accepted finds it counted (CountConnections, admin).
+	r.publishStats()
 	r.release(ev)
 	r.cur = nil
 	r.h.cfg.Metrics.observeEvent(kind, err == nil && cerr == nil, time.Since(ev.started))
