@@ -20,9 +20,11 @@ type clientLimits struct {
 	closeWait    time.Duration
 	rate         float64 // messages/s; <= 0: unlimited
 	burst        int
-	// idle is not a limit but what the gateway's clients share with
-	// their limits: the poller idle clients park their sockets in.
+	// Not limits, but what the gateway's clients share along with them:
+	// the poller idle clients park their sockets in, and the pooled
+	// state of raw socket calls.
 	idle idlePoller
+	ops  sync.Pool // of *rawOp
 }
 
 // client is one client WebSocket. Its reader is runSocket's goroutine.
@@ -193,7 +195,7 @@ func (c *client) readLoop(resumed bool, deliver func(data []byte, binary bool) b
 		linger = 0
 	}
 	for {
-		if err := c.raw.wait(c.nc, linger, c.touch); err != nil {
+		if err := c.raw.wait(&c.limits.ops, c, linger); err != nil {
 			if !errors.Is(err, errIdle) {
 				end = classifyReadError(err)
 				break

@@ -128,12 +128,12 @@ func TestIdleClientHoldsNoGoroutine(t *testing.T) {
 // without a goroutine of its own, its pongs keep it connected past twice
 // the interval, and it stays parked in between.
 func TestIdleClientIsPinged(t *testing.T) {
-	const interval = 300 * time.Millisecond
+	const interval = 500 * time.Millisecond // two of them cover a pong on a loaded machine
 	g, f := testCluster(t, func(c *Config) { c.PingInterval = interval })
 	nc := rawDial(t, g, "/rooms/keepalive/websocket")
 	id := lastConnected(t, f)
 	br := bufio.NewReader(nc)
-	for i := range 6 { // 1.8 s: past readerLinger and many silent intervals
+	for i := range 5 { // 2.5 s: past readerLinger and two silent intervals
 		if op, _ := readFrame(t, br, nc); op != opPing {
 			t.Fatalf("frame %d: op %x, want a ping", i, op)
 		}

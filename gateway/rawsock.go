@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -86,12 +87,12 @@ var errIdle = errors.New("gateway: client idle")
 // wait returns once the buffer or the socket has data (or the peer closed
 // it), or with the error of a closed connection. It waits up to linger,
 // then returns errIdle; linger 0 only looks, and a negative linger waits
-// as long as it takes. It consumes bare pongs itself, calling onPong for
+// as long as it takes. It consumes bare pongs itself, touching c for
 // each: they are what wakes an idle client, and gorilla would handle one
 // and then block inside its frame parser waiting for a data message. Only
 // at a message boundary, which is where the read loop calls it, can a
 // whole frame be taken from the socket behind gorilla's back.
-func (s rawSocket) wait(nc net.Conn, linger time.Duration, onPong func()) error {
+func (s rawSocket) wait(ops *sync.Pool, c *client, linger time.Duration) error {
 	if s.raw == nil {
 		return nil
 	}
@@ -101,29 +102,18 @@ func (s rawSocket) wait(nc net.Conn, linger time.Duration, onPong func()) error 
 			return nil
 		}
 		_, _ = s.br.Discard(emptyPongLen)
-		onPong()
+		c.touch()
 	}
 	if s.br.Buffered() > 0 {
 		return nil
 	}
-	look := func(fd uintptr) bool {
-		for {
-			ready, pong := peekPong(fd)
-			if !pong {
-				return ready
-			}
-			if !discardPong(fd) {
-				return true // let gorilla's read report the failure
-			}
-			onPong()
-		}
-	}
+	op := getRawOp(ops, c)
+	defer op.put(ops)
 	if linger == 0 {
-		ready := false
-		if err := s.raw.Control(func(fd uintptr) { ready = look(fd) }); err != nil {
+		if err := s.raw.Control(op.peek); err != nil {
 			return err
 		}
-		if !ready {
+		if !op.ready {
 			return errIdle
 		}
 		return nil
@@ -131,10 +121,10 @@ func (s rawSocket) wait(nc net.Conn, linger time.Duration, onPong func()) error 
 	if linger > 0 {
 		// Cleared before gorilla reads: a deadline that passes inside
 		// gorilla breaks the connection for good.
-		_ = nc.SetReadDeadline(time.Now().Add(linger))
-		defer func() { _ = nc.SetReadDeadline(time.Time{}) }()
+		_ = c.nc.SetReadDeadline(time.Now().Add(linger))
+		defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
 	}
-	err := s.raw.Read(look)
+	err := s.raw.Read(op.look)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return errIdle
 	}
@@ -144,15 +134,62 @@ func (s rawSocket) wait(nc net.Conn, linger time.Duration, onPong func()) error 
 // writeNow writes as much of bufs as the socket takes without blocking
 // and returns how many bytes that was. The caller must hold the client's
 // write side (client.writing). An error means the connection is broken.
-func (s rawSocket) writeNow(bufs net.Buffers) (int, error) {
-	var n int
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		n, werr = writevNonblock(fd, bufs)
-		return true // never wait: the caller hands what is left to the writer
-	})
+func (s rawSocket) writeNow(ops *sync.Pool, bufs net.Buffers) (int, error) {
+	op := getRawOp(ops, nil)
+	defer op.put(ops)
+	op.bufs = bufs
+	err := s.raw.Write(op.write)
 	if err == nil {
-		err = werr
+		err = op.err
 	}
-	return n, err
+	return op.n, err
+}
+
+// rawOp is the state of one raw socket call. The callbacks RawConn takes
+// escape to the heap, so they are made once per rawOp and the rawOps are
+// pooled: a message read or an in-place write allocates nothing.
+type rawOp struct {
+	c     *client
+	bufs  net.Buffers
+	n     int
+	err   error
+	ready bool
+	look  func(fd uintptr) bool // for RawConn.Read: ready to read?
+	peek  func(fd uintptr)      // for RawConn.Control: look once
+	write func(fd uintptr) bool // for RawConn.Write: one writev, never wait
+}
+
+func getRawOp(ops *sync.Pool, c *client) *rawOp {
+	op, _ := ops.Get().(*rawOp)
+	if op == nil {
+		op = &rawOp{}
+		op.look = op.lookAt
+		op.peek = func(fd uintptr) { op.ready = op.lookAt(fd) }
+		op.write = func(fd uintptr) bool {
+			op.n, op.err = writevNonblock(fd, op.bufs)
+			return true // the caller hands what is left to the writer
+		}
+	}
+	op.c = c
+	return op
+}
+
+func (op *rawOp) put(ops *sync.Pool) {
+	op.c, op.bufs, op.n, op.err, op.ready = nil, nil, 0, nil, false
+	ops.Put(op)
+}
+
+// lookAt reports whether the socket has data (or an end) for gorilla,
+// taking the empty pongs in front of it off the socket.
+func (op *rawOp) lookAt(fd uintptr) bool {
+	for {
+		ready, pong := peekPong(fd)
+		if !pong {
+			return ready
+		}
+		if !discardPong(fd) {
+			return true // let gorilla's read report the failure
+		}
+		op.c.touch()
+	}
 }

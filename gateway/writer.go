@@ -162,7 +162,7 @@ func (c *client) flushLocked(inPlace bool) {
 		bufs := c.takeLocked()
 		c.writing = true
 		c.mu.Unlock()
-		n, err := c.raw.writeNow(bufs)
+		n, err := c.raw.writeNow(&c.limits.ops, bufs)
 		c.mu.Lock()
 		c.writing = false
 		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
