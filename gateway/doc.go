@@ -7,15 +7,17 @@
 //   - the HTTP routes of SPEC §2, the origin check and the demo page;
 //   - client sockets, each with a bounded send queue (overflow closes
 //     1013). Frames are written in place, by whoever queued them (the room
-//     actor, the reader for a pong, the keepalive timer for a ping), with
-//     one non-blocking writev while the socket takes them; a writer
-//     goroutine takes what a full socket leaves and lingers while its
-//     client stays behind. A reader goroutine runs while its client talks;
-//     after readerLinger of quiet it parks the socket in the gateway's idle
-//     poller (one epoll set) and ends, and the poller starts a reader again
-//     when the client sends. An idle connection thus holds no goroutine,
-//     no write buffer and a 288-byte read buffer; a timer per client pings
-//     it and drops it after two silent intervals;
+//     actor for a batch of shard frames reaching few sockets, such as an
+//     echo; the reader for a pong; the keepalive timer for a ping), with
+//     one non-blocking writev while the socket takes them. A writer
+//     goroutine takes what a full socket leaves, large broadcasts and the
+//     close, and lingers while its client stays busy. A reader goroutine
+//     runs while its client talks; after readerLinger of quiet it parks
+//     the socket in the gateway's idle poller (one epoll set) and ends, and
+//     the poller starts a reader again when the client sends. An idle
+//     connection thus holds no goroutine, no write buffer and a 288-byte
+//     read buffer; a timer per client pings it and drops it after two
+//     silent intervals;
 //   - room actors: one goroutine per room with local sockets, owning the
 //     room's socket state (tags, attachments, auto-response) and its single
 //     room stream, which it re-opens on redirects, moves and shard failures

@@ -357,3 +357,45 @@ func TestWriterLingersAcrossBursts(t *testing.T) {
 		return nil
 	})
 }
+
+// TestLargeBroadcastGoesThroughWriters: a broadcast reaching more than
+// maxInPlaceBatch clients is handed to their writers rather than written
+// by the room actor one socket after another; the writers linger after it
+// and then exit, leaving the idle clients without goroutines again.
+func TestLargeBroadcastGoesThroughWriters(t *testing.T) {
+	if !rawSupported {
+		t.Skip("no in-place writes on this platform")
+	}
+	g, f := testCluster(t, func(c *Config) { c.MaxConnectionsPerIP = -1 })
+	sender := dialWS(t, g, "/rooms/big/websocket")
+	senderID := lastConnected(t, f)
+	const n = maxInPlaceBatch + 4
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = rawDial(t, g, "/rooms/big/websocket")
+	}
+	waitFor(t, "everyone connected", func() error { return f.socketCount(n + 1) })
+	send(t, sender, "all:to many")
+	for i, nc := range conns {
+		if op, p := readFrame(t, bufio.NewReader(nc), nc); op != opText || p != "to many" {
+			t.Fatalf("client %d got op %x %q", i, op, p)
+		}
+	}
+	writers := 0
+	for id, s := range clients(t, g) {
+		if id != senderID && s.writer {
+			writers++
+		}
+	}
+	if writers < n/2 { // some may have retired already on a slow machine
+		t.Errorf("%d of %d clients have a writer right after a broadcast to %d; want the broadcast written by writers", writers, n, n+1)
+	}
+	waitFor(t, "the writers to exit", func() error {
+		for id, s := range clients(t, g) {
+			if s.writer {
+				return fmt.Errorf("client %s still has a writer", id)
+			}
+		}
+		return nil
+	})
+}

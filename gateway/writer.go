@@ -291,9 +291,6 @@ func (c *client) writeLoop() {
 		if c.writing || !c.pendingLocked() {
 			c.mu.Unlock()
 			if !c.linger(&idle) {
-				// In-place writes fail once the last write deadline
-				// has passed; the next writer sets its own.
-				_ = c.nc.SetWriteDeadline(time.Time{})
 				return
 			}
 			continue
@@ -351,6 +348,9 @@ func (c *client) linger(t **time.Timer) bool {
 	if c.pendingLocked() && !c.writing && !c.ended {
 		return true // queued just now; its wake-up is on the way
 	}
+	// In-place writes fail once the last write deadline has passed. It is
+	// cleared before the next writer can start and set its own.
+	_ = c.nc.SetWriteDeadline(time.Time{})
 	c.writer = false
 	if len(c.queue) == 0 && cap(c.queue) > keptQueue {
 		c.queue = nil // a retired writer's array goes with it
