@@ -43,10 +43,12 @@ type fakeShard struct {
 	quiet atomic.Bool
 
 	opens   atomic.Int64 // Room streams accepted
+	links   atomic.Int64 // Link calls
 	refused atomic.Int64 // Room calls refused
 
-	// protects events and sockets
+	// protects events, sockets, lastOpen and breakCh
 	mu       sync.Mutex
+	breakCh  chan struct{} // closed by breakLinks
 	events   []string
 	sockets  map[string]bool // ids the room knows
 	lastOpen *roomshardv1.OpenRoom
@@ -99,6 +101,38 @@ func (f *fakeShard) CountConnections(_ context.Context, req *roomshardv1.CountCo
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return &roomshardv1.CountConnectionsResponse{Connections: int64(len(f.sockets))}, nil
+}
+
+// Link implements roomshardv1.ShardServiceServer: Room for each stream.
+// breakLinks ends every Link open now with Unavailable.
+func (f *fakeShard) Link(st roomshardv1.ShardService_LinkServer) error {
+	f.links.Add(1)
+	served := make(chan error, 1)
+	go func() { served <- serveLinkAsRooms(st, f.Room) }()
+	select {
+	case err := <-served:
+		return err
+	case <-f.linkBreak():
+		return status.Error(codes.Unavailable, "fake shard breaks the Link")
+	}
+}
+
+func (f *fakeShard) linkBreak() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.breakCh == nil {
+		f.breakCh = make(chan struct{})
+	}
+	return f.breakCh
+}
+
+func (f *fakeShard) breakLinks() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.breakCh != nil {
+		close(f.breakCh)
+		f.breakCh = nil
+	}
 }
 
 // Room implements roomshardv1.ShardServiceServer.

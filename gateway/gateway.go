@@ -33,6 +33,7 @@ type Gateway struct {
 	upgrader *websocket.Upgrader
 	members  *membership.Membership
 	dialer   *dialer
+	links    *links
 	rooms    *rooms
 	admin    *admin.Server
 	health   *health.Server
@@ -113,13 +114,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (g *Gateway, err 
 	members := g.members
 	cleanup = append(cleanup, func() { _ = members.Shutdown() })
 
+	g.links = newLinks(hard, func(addr string) (grpc.ClientConnInterface, error) { return g.dialer.get(addr) },
+		logger, g.metrics)
 	g.rooms = newRooms(&env{
 		name:    cfg.Name,
 		cfg:     &g.cfg,
 		log:     logger,
 		metrics: g.metrics,
 		ring:    g.members.Ring,
-		dial:    func(addr string) (grpc.ClientConnInterface, error) { return g.dialer.get(addr) },
+		links:   g.links,
 		hard:    hard,
 	})
 	g.startWatch()
@@ -269,6 +272,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	if err := g.members.Shutdown(); err != nil {
 		errs = append(errs, err)
 	}
+	g.links.close()
 	g.dialer.close()
 	g.hardStop()
 	return errors.Join(errs...)

@@ -474,3 +474,43 @@ func TestRingChangeMovesRoom(t *testing.T) {
 		t.Errorf("b events %v", b.Events())
 	}
 }
+
+// TestRoomsShareOneLink: every room stream to a shard rides one Link;
+// when that Link breaks, each room re-opens on a new one, and no client
+// notices beyond a pause.
+func TestRoomsShareOneLink(t *testing.T) {
+	t.Parallel()
+	g, f := testCluster(t, nil)
+	rooms := []string{"one", "two", "three"}
+	conns := make([]*websocket.Conn, len(rooms))
+	for i, name := range rooms {
+		conns[i] = dialWS(t, g, "/rooms/"+name+"/websocket")
+	}
+	waitFor(t, "sockets connected", func() error { return f.socketCount(len(rooms)) })
+	for i, c := range conns {
+		send(t, c, "echo:"+rooms[i])
+		if got := recv(t, c); got != rooms[i] {
+			t.Fatalf("room %s echoed %q", rooms[i], got)
+		}
+	}
+	if n, opens := f.links.Load(), f.opens.Load(); n != 1 || opens != int64(len(rooms)) {
+		t.Errorf("Links = %d, room streams = %d; want 1 Link carrying %d", n, opens, len(rooms))
+	}
+	if n := testutil.ToFloat64(g.metrics.linksOpen); n != 1 {
+		t.Errorf("shard_links_open = %v, want 1", n)
+	}
+
+	f.breakLinks()
+	waitFor(t, "rooms re-opened on a new Link", func() error {
+		if n, opens := f.links.Load(), f.opens.Load(); n != 2 || opens != 2*int64(len(rooms)) {
+			return fmt.Errorf("Links = %d, room streams = %d", n, opens)
+		}
+		return nil
+	})
+	for i, c := range conns {
+		send(t, c, "echo:again "+rooms[i])
+		if got := recv(t, c); got != "again "+rooms[i] {
+			t.Fatalf("room %s echoed %q after the break", rooms[i], got)
+		}
+	}
+}

@@ -17,6 +17,7 @@ type metrics struct {
 	bytesOut      prometheus.Counter
 	queueDrops    prometheus.Counter
 	streamsOpen   prometheus.Gauge
+	linksOpen     prometheus.Gauge
 	streamReopens prometheus.Counter
 	redirects     prometheus.Counter
 	rateLimited   prometheus.Counter
@@ -42,6 +43,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "send_queue_drops_total", Help: "Clients closed 1013 because their send queue overflowed."}),
 		streamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
 			Name: "room_streams_open", Help: "Room streams to shards currently open."}),
+		linksOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "shard_links_open", Help: "Link RPCs to shards currently open, each carrying every room stream to one shard."}),
 		streamReopens: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "room_stream_reopens_total", Help: "Room streams re-opened after a break, move or ring change."}),
 		redirects: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -52,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "upgrades_refused_total", Help: "WebSocket upgrades refused before the handshake, by reason (origin, auth, forbidden, limit_gateway, limit_ip, limit_room)."}, []string{"reason"}),
 	}
 	reg.MustRegister(m.connsOpen, m.connsClosed, m.messagesIn, m.messagesOut, m.bytesIn,
-		m.bytesOut, m.queueDrops, m.streamsOpen, m.streamReopens, m.redirects, m.rateLimited, m.refused)
+		m.bytesOut, m.queueDrops, m.streamsOpen, m.linksOpen, m.streamReopens, m.redirects, m.rateLimited, m.refused)
 	return m
 }
 

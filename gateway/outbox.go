@@ -11,12 +11,12 @@ import (
 // gRPC's default 4 MiB receive limit; a single larger frame goes alone.
 const maxBatchBytes = 1 << 20
 
-// outbox holds the gateway frames of one open room stream. The room actor
-// pushes; the stream's writer goroutine takes everything queued and sends it
-// as one RoomRequest, so a busy room coalesces frames. Safe for concurrent
-// use by those two goroutines.
+// outbox holds the gateway frames of one room stream. The room actor
+// pushes; the Link's writer goroutine takes everything queued and sends it
+// in one message, so a busy room coalesces frames. Safe for concurrent use
+// by those two goroutines.
 type outbox struct {
-	wake chan struct{} // cap 1: frames or closeSend were added
+	notify func() // frames or closeSend were added
 
 	// protects frames and closeSend
 	mu        sync.Mutex
@@ -24,13 +24,13 @@ type outbox struct {
 	closeSend bool
 }
 
-func newOutbox() *outbox { return &outbox{wake: make(chan struct{}, 1)} }
+func newOutbox(notify func()) *outbox { return &outbox{notify: notify} }
 
 func (o *outbox) push(fs ...*roomshardv1.GatewayFrame) {
 	o.mu.Lock()
 	o.frames = append(o.frames, fs...)
 	o.mu.Unlock()
-	o.signal()
+	o.notify()
 }
 
 // halfClose asks the writer to end the client side once the outbox is empty.
@@ -38,14 +38,7 @@ func (o *outbox) halfClose() {
 	o.mu.Lock()
 	o.closeSend = true
 	o.mu.Unlock()
-	o.signal()
-}
-
-func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
+	o.notify()
 }
 
 func (o *outbox) len() int {
@@ -80,9 +73,10 @@ func (o *outbox) take() (batch []*roomshardv1.GatewayFrame, closeSend bool) {
 
 // putBack returns a batch that could not be sent to the front of the queue,
 // so the room can hand it to the next stream in order.
-func (o *outbox) putBack(batch []*roomshardv1.GatewayFrame) {
+func (o *outbox) putBack(batch []*roomshardv1.GatewayFrame, closeSend bool) {
 	o.mu.Lock()
 	o.frames = append(batch, o.frames...)
+	o.closeSend = o.closeSend || closeSend
 	o.mu.Unlock()
 }
 

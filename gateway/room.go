@@ -143,6 +143,16 @@ func (r *room) run(hard context.Context) {
 	}
 }
 
+// offer implements streamSink.
+func (r *room) offer(s *stream, fs []*roomshardv1.ShardFrame) bool {
+	select {
+	case r.inbox <- func() { r.onFrames(s, fs) }:
+		return true
+	default:
+		return false
+	}
+}
+
 // frames implements streamSink.
 func (r *room) frames(s *stream, fs []*roomshardv1.ShardFrame) bool {
 	select {

@@ -51,17 +51,17 @@ func (r *room) open() {
 		r.scheduleRetry()
 		return
 	}
-	cc, err := r.env.dial(addr)
+	open := &roomshardv1.GatewayFrame{Frame: &roomshardv1.GatewayFrame_Open{Open: &roomshardv1.OpenRoom{
+		Room: r.ref, Gateway: r.env.name, RingVersion: version, Sockets: r.announce(),
+	}}}
+	s, err := r.env.links.open(addr, r.gen+1, open, r)
 	if err != nil {
 		r.log.Warn("dialing shard", "addr", addr, "err", err)
 		r.scheduleRetry()
 		return
 	}
 	r.gen++
-	open := &roomshardv1.GatewayFrame{Frame: &roomshardv1.GatewayFrame_Open{Open: &roomshardv1.OpenRoom{
-		Room: r.ref, Gateway: r.env.name, RingVersion: version, Sockets: r.announce(),
-	}}}
-	r.cur = startStream(r.env.hard, r.gen, addr, cc, open, r, r.env.metrics)
+	r.cur = s
 	r.opened = false
 	r.ringOwner = owner
 	limit := openAttemptTimeout

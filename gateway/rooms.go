@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"google.golang.org/grpc"
-
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 	"github.com/roomshard/roomshard/cluster/ring"
 )
@@ -18,7 +16,7 @@ type env struct {
 	log     *slog.Logger
 	metrics *metrics
 	ring    func() *ring.Ring
-	dial    func(addr string) (grpc.ClientConnInterface, error)
+	links   *links
 	// hard ends every room and stream at once (Shutdown past its deadline).
 	hard context.Context
 }

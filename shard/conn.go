@@ -35,6 +35,19 @@ func (c *Conn) Handle(ctx context.Context, frames []*roomshardv1.GatewayFrame) e
 	return c.r.enqueue(ctx, func() { c.r.onFrames(c.l, frames) })
 }
 
+// TryHandle is Handle that never waits: when the room's inbox is full it
+// queues nothing and returns false, so a caller serving many rooms from
+// one goroutine can hand just this room to a goroutine that may wait.
+func (c *Conn) TryHandle(frames []*roomshardv1.GatewayFrame) (queued bool, err error) {
+	if err := checkFrames(frames); err != nil {
+		return false, err
+	}
+	if len(frames) == 0 {
+		return true, nil
+	}
+	return c.r.tryEnqueue(func() { c.r.onFrames(c.l, frames) })
+}
+
 // Detach tells the room the stream ended: normally (err nil, the gateway
 // half-closed) or broken. Sockets still on the stream get their close
 // handler with 1006, then the stream's Outbound is closed. Idempotent.

@@ -176,6 +176,18 @@ func (r *room) enqueue(ctx context.Context, fn func()) error {
 	}
 }
 
+// tryEnqueue hands fn to the room's goroutine if its inbox has room.
+func (r *room) tryEnqueue(fn func()) (bool, error) {
+	select {
+	case r.inbox <- fn:
+		return true, nil
+	case <-r.done:
+		return false, ErrRoomStopped
+	default:
+		return false, nil
+	}
+}
+
 // ask runs fn on the room's goroutine and waits until it has run.
 func (r *room) ask(ctx context.Context, fn func()) error {
 	ran := make(chan struct{})

@@ -29,7 +29,7 @@ func benchEchoStream(b *testing.B, rooms int) {
 		streams[i] = open(b, c, "echo", fmt.Sprintf("room-%d", i), "gw")
 		streams[i].connect(b, "s1")
 	}
-	req := &roomshardv1.RoomRequest{Frames: []*roomshardv1.GatewayFrame{msg("s1", strings.Repeat("m", 64))}}
+	req := []*roomshardv1.GatewayFrame{msg("s1", strings.Repeat("m", 64))}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -40,7 +40,7 @@ func benchEchoStream(b *testing.B, rooms int) {
 		}
 		wg.Go(func() {
 			for range n {
-				if err := g.stream.Send(req); err != nil {
+				if err := g.sendFrames(req); err != nil {
 					b.Errorf("Send: %v", err)
 					return
 				}

@@ -5,7 +5,8 @@
 //
 // A Server is safe for concurrent use; Shutdown may be called once from any
 // goroutine. Every goroutine the package starts is stopped by Shutdown.
-// Service (the ShardService) owns one writer per room stream, run on the
-// gRPC handler's goroutine, and one reader goroutine that ends with the
-// stream.
+// Service (the ShardService) owns, per Link, one writer (the gRPC handler's
+// goroutine), one reader goroutine, and a feeder goroutine for a room
+// stream only while its room's inbox is full; per Room RPC, one writer and
+// one reader. All end with their RPC.
 package server

@@ -3,14 +3,18 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 	"github.com/roomshard/roomshard/shard/server"
@@ -57,45 +61,88 @@ func startShard(t testing.TB, cfg server.Config) *server.Server {
 	return s
 }
 
-func dial(t testing.TB, addr string) roomshardv1.ShardServiceClient {
+// shardClient is a gateway's client of a shard. Its room streams go over
+// Link, as a gateway's do (one Link per stream, stream id 1), or over the
+// one-room Room RPC when room is set.
+type shardClient struct {
+	roomshardv1.ShardServiceClient
+	room bool
+}
+
+// transports names both ways to carry a room stream, for tests run on each.
+var transports = []string{"link", "room"}
+
+func dial(t testing.TB, addr string) *shardClient { return dialVia(t, addr, "link") }
+
+func dialVia(t testing.TB, addr, via string) *shardClient {
 	t.Helper()
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return roomshardv1.NewShardServiceClient(cc)
+	return &shardClient{ShardServiceClient: roomshardv1.NewShardServiceClient(cc), room: via == "room"}
 }
 
 // gwStream is a gateway's side of a room stream, with a reader goroutine
 // that ends with the stream.
 type gwStream struct {
-	stream roomshardv1.ShardService_RoomClient
-	cancel context.CancelFunc
-	frames chan *roomshardv1.ShardFrame
-	done   chan struct{}
-	err    error // set before done closes: io.EOF for a clean end
+	sendFrames func([]*roomshardv1.GatewayFrame) error
+	closeSend  func() error
+	cancel     context.CancelFunc
+	frames     chan *roomshardv1.ShardFrame
+	done       chan struct{}
+	err        error // set before done closes: io.EOF for a clean end
 }
 
-func newStream(t testing.TB, c roomshardv1.ShardServiceClient, frames ...*roomshardv1.GatewayFrame) *gwStream {
+func newStream(t testing.TB, c *shardClient, frames ...*roomshardv1.GatewayFrame) *gwStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := c.Room(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	g := &gwStream{cancel: cancel, frames: make(chan *roomshardv1.ShardFrame, 4096), done: make(chan struct{})}
+	var recv func() ([]*roomshardv1.ShardFrame, error)
+	if c.room {
+		stream, err := c.Room(ctx)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		g.sendFrames = func(fs []*roomshardv1.GatewayFrame) error {
+			return stream.Send(&roomshardv1.RoomRequest{Frames: fs})
+		}
+		g.closeSend = stream.CloseSend
+		recv = func() ([]*roomshardv1.ShardFrame, error) {
+			resp, err := stream.Recv()
+			return resp.GetFrames(), err
+		}
+	} else {
+		link, err := c.Link(ctx)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		var sendMu sync.Mutex // Send and CloseSend-as-a-frame come from two goroutines in some tests
+		send := func(part *roomshardv1.LinkGatewayFrames) error {
+			sendMu.Lock()
+			defer sendMu.Unlock()
+			part.Stream = 1
+			return link.Send(&roomshardv1.LinkRequest{Streams: []*roomshardv1.LinkGatewayFrames{part}})
+		}
+		g.sendFrames = func(fs []*roomshardv1.GatewayFrame) error {
+			return send(&roomshardv1.LinkGatewayFrames{Frames: fs})
+		}
+		g.closeSend = func() error { return send(&roomshardv1.LinkGatewayFrames{HalfClose: true}) }
+		recv = linkReceiver(link)
 	}
-	g := &gwStream{stream: stream, cancel: cancel, frames: make(chan *roomshardv1.ShardFrame, 4096), done: make(chan struct{})}
 	go func() {
 		defer close(g.done)
 		for {
-			resp, err := stream.Recv()
+			fs, err := recv()
+			for _, f := range fs {
+				g.frames <- f
+			}
 			if err != nil {
 				g.err = err
 				return
-			}
-			for _, f := range resp.GetFrames() {
-				g.frames <- f
 			}
 		}
 	}()
@@ -109,8 +156,33 @@ func newStream(t testing.TB, c roomshardv1.ShardServiceClient, frames ...*roomsh
 	return g
 }
 
+// linkReceiver reads the one room stream of a Link: its frames, then its
+// end as Room would end (io.EOF for OK, else the status).
+func linkReceiver(link roomshardv1.ShardService_LinkClient) func() ([]*roomshardv1.ShardFrame, error) {
+	return func() ([]*roomshardv1.ShardFrame, error) {
+		resp, err := link.Recv()
+		if err != nil {
+			return nil, err
+		}
+		var fs []*roomshardv1.ShardFrame
+		for _, part := range resp.GetStreams() {
+			if part.GetStream() != 1 {
+				return fs, fmt.Errorf("frames for stream %d on a Link with only stream 1", part.GetStream())
+			}
+			fs = append(fs, part.GetFrames()...)
+			if end := part.GetEnd(); end != nil {
+				if codes.Code(end.GetCode()) == codes.OK {
+					return fs, io.EOF
+				}
+				return fs, status.Error(codes.Code(end.GetCode()), end.GetMessage())
+			}
+		}
+		return fs, nil
+	}
+}
+
 // open opens room ns/name as gateway and waits for RoomOpened.
-func open(t testing.TB, c roomshardv1.ShardServiceClient, ns, name, gateway string) *gwStream {
+func open(t testing.TB, c *shardClient, ns, name, gateway string) *gwStream {
 	t.Helper()
 	g := newStream(t, c, openFrame(ns, name, gateway))
 	if f := g.next(t); f.GetOpened() == nil {
@@ -127,7 +199,7 @@ func openFrame(ns, name, gateway string) *roomshardv1.GatewayFrame {
 
 func (g *gwStream) send(t testing.TB, frames ...*roomshardv1.GatewayFrame) {
 	t.Helper()
-	if err := g.stream.Send(&roomshardv1.RoomRequest{Frames: frames}); err != nil {
+	if err := g.sendFrames(frames); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 }

@@ -23,6 +23,9 @@ const (
 type sendQueue struct {
 	maxFrames, maxBytes int
 	wake                chan struct{} // one pending wake-up
+	// notify, when set, replaces wake: a Link's room stream tells the
+	// Link's one writer instead of running a writer of its own.
+	notify func()
 
 	// protects frames, bytes, closed and err
 	mu     sync.Mutex
@@ -70,6 +73,10 @@ func (q *sendQueue) Close(err error) {
 }
 
 func (q *sendQueue) signal() {
+	if q.notify != nil {
+		q.notify()
+		return
+	}
 	select {
 	case q.wake <- struct{}{}:
 	default:

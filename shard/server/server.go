@@ -245,6 +245,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if err := s.members.Shutdown(); err != nil {
 		errs = append(errs, err)
 	}
+	s.service.Close()
 	s.stopGRPC(ctx)
 	s.service.Wait()
 	if err := s.stopHTTP(ctx); err != nil {

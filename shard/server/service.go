@@ -23,6 +23,9 @@ type Service struct {
 	log                 *slog.Logger
 	queueFrames, qBytes int
 	readers             sync.WaitGroup
+	// closing is closed by Close: Links end once their room streams have.
+	closing   chan struct{}
+	closeOnce sync.Once
 	// MaxRooms bounds the rooms the host holds when a new one is opened
 	// (see Config.MaxRooms); <= 0 is unlimited. Set before serving.
 	MaxRooms int
@@ -31,8 +34,13 @@ type Service struct {
 // NewService returns the ShardService for host. queueFrames and
 // queueBytes bound each stream's send queue (see Config).
 func NewService(host *shard.Host, log *slog.Logger, queueFrames, queueBytes int) *Service {
-	return &Service{host: host, log: log, queueFrames: queueFrames, qBytes: queueBytes}
+	return &Service{host: host, log: log, queueFrames: queueFrames, qBytes: queueBytes, closing: make(chan struct{})}
 }
+
+// Close makes every Link end as soon as the room streams on it have ended,
+// so a graceful gRPC stop does not wait for gateways to hang up. Call it
+// after the host closed (its rooms end their streams).
+func (s *Service) Close() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // Wait waits for the streams' reader goroutines, which end with their
 // streams (stop the gRPC server first).

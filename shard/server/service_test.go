@@ -25,8 +25,14 @@ import (
 // TestBroadcastOverGRPC: two gateways, three sockets; a broadcast crosses
 // each gateway stream once, as Deliver{all, except}, with the exact texts.
 func TestBroadcastOverGRPC(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) { testBroadcastOverGRPC(t, via) })
+	}
+}
+
+func testBroadcastOverGRPC(t *testing.T, via string) {
 	s := startShard(t, loopbackConfig("s1"))
-	c := dial(t, s.GRPCAddr())
+	c := dialVia(t, s.GRPCAddr(), via)
 	g1 := open(t, c, "broadcast", "lobby", "g1")
 	g2 := open(t, c, "broadcast", "lobby", "g2")
 	g1.connect(t, "a", "b")
@@ -53,7 +59,7 @@ func TestBroadcastOverGRPC(t *testing.T) {
 	if f := g2.next(t).GetClose(); f.GetSocketId() != "c" || f.GetCode() != 1000 || f.GetReason() != "Durable Object is closing WebSocket" {
 		t.Errorf("close answer = %v", f)
 	}
-	if err := g2.stream.CloseSend(); err != nil {
+	if err := g2.closeSend(); err != nil {
 		t.Fatal(err)
 	}
 	if err := g2.end(t); err != io.EOF {
@@ -104,8 +110,14 @@ func TestCountConnections(t *testing.T) {
 // TestBadInput: malformed streams end with status errors; the shard and
 // its other rooms are unaffected.
 func TestBadInput(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) { testBadInput(t, via) })
+	}
+}
+
+func testBadInput(t *testing.T, via string) {
 	s := startShard(t, loopbackConfig("s1"))
-	c := dial(t, s.GRPCAddr())
+	c := dialVia(t, s.GRPCAddr(), via)
 	good := open(t, c, "echo", "good", "g1")
 	good.connect(t, "ok")
 
@@ -140,7 +152,7 @@ func TestBadInput(t *testing.T) {
 	}
 	t.Run("EOF before OpenRoom", func(t *testing.T) {
 		g := newStream(t, c)
-		if err := g.stream.CloseSend(); err != nil {
+		if err := g.closeSend(); err != nil {
 			t.Fatal(err)
 		}
 		if err := g.end(t); status.Code(err) != codes.InvalidArgument {

@@ -1430,6 +1430,290 @@ func (x *RoomMoving) GetReason() string {
 	return ""
 }
 
+// LinkRequest carries frames of one or more room streams of a Link.
+type LinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Streams       []*LinkGatewayFrames   `protobuf:"bytes,1,rep,name=streams,proto3" json:"streams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkRequest) Reset() {
+	*x = LinkRequest{}
+	mi := &file_roomshard_v1_shard_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkRequest) ProtoMessage() {}
+
+func (x *LinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_roomshard_v1_shard_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkRequest.ProtoReflect.Descriptor instead.
+func (*LinkRequest) Descriptor() ([]byte, []int) {
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *LinkRequest) GetStreams() []*LinkGatewayFrames {
+	if x != nil {
+		return x.Streams
+	}
+	return nil
+}
+
+// LinkGatewayFrames is one room stream's part of a LinkRequest.
+type LinkGatewayFrames struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stream identifies the room stream within the Link. The gateway picks
+	// it: a new stream's id is higher than every id used before on the Link,
+	// and its first frames hold OpenRoom. Frames for an id that ended are
+	// ignored.
+	Stream uint64          `protobuf:"varint,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Frames []*GatewayFrame `protobuf:"bytes,2,rep,name=frames,proto3" json:"frames,omitempty"`
+	// half_close ends the gateway's side after frames, as closing the send
+	// side of a Room stream does: the room answers what it has and ends the
+	// stream.
+	HalfClose bool `protobuf:"varint,3,opt,name=half_close,json=halfClose,proto3" json:"half_close,omitempty"`
+	// cancel abandons the stream, as cancelling a Room stream does: the shard
+	// treats its sockets as gone (close handler, 1006) and sends nothing more.
+	Cancel        bool `protobuf:"varint,4,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkGatewayFrames) Reset() {
+	*x = LinkGatewayFrames{}
+	mi := &file_roomshard_v1_shard_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkGatewayFrames) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkGatewayFrames) ProtoMessage() {}
+
+func (x *LinkGatewayFrames) ProtoReflect() protoreflect.Message {
+	mi := &file_roomshard_v1_shard_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkGatewayFrames.ProtoReflect.Descriptor instead.
+func (*LinkGatewayFrames) Descriptor() ([]byte, []int) {
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *LinkGatewayFrames) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *LinkGatewayFrames) GetFrames() []*GatewayFrame {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+func (x *LinkGatewayFrames) GetHalfClose() bool {
+	if x != nil {
+		return x.HalfClose
+	}
+	return false
+}
+
+func (x *LinkGatewayFrames) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+// LinkResponse carries frames of one or more room streams of a Link.
+type LinkResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Streams       []*LinkShardFrames     `protobuf:"bytes,1,rep,name=streams,proto3" json:"streams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkResponse) Reset() {
+	*x = LinkResponse{}
+	mi := &file_roomshard_v1_shard_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkResponse) ProtoMessage() {}
+
+func (x *LinkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_roomshard_v1_shard_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkResponse.ProtoReflect.Descriptor instead.
+func (*LinkResponse) Descriptor() ([]byte, []int) {
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *LinkResponse) GetStreams() []*LinkShardFrames {
+	if x != nil {
+		return x.Streams
+	}
+	return nil
+}
+
+// LinkShardFrames is one room stream's part of a LinkResponse.
+type LinkShardFrames struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stream uint64                 `protobuf:"varint,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Frames []*ShardFrame          `protobuf:"bytes,2,rep,name=frames,proto3" json:"frames,omitempty"`
+	// end, when set, ends the room stream after frames.
+	End           *StreamEnd `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkShardFrames) Reset() {
+	*x = LinkShardFrames{}
+	mi := &file_roomshard_v1_shard_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkShardFrames) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkShardFrames) ProtoMessage() {}
+
+func (x *LinkShardFrames) ProtoReflect() protoreflect.Message {
+	mi := &file_roomshard_v1_shard_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkShardFrames.ProtoReflect.Descriptor instead.
+func (*LinkShardFrames) Descriptor() ([]byte, []int) {
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *LinkShardFrames) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *LinkShardFrames) GetFrames() []*ShardFrame {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+func (x *LinkShardFrames) GetEnd() *StreamEnd {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+// StreamEnd is how a room stream of a Link ended: the gRPC status code
+// (0, OK, for a normal end) and message the Room RPC would have ended with.
+type StreamEnd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamEnd) Reset() {
+	*x = StreamEnd{}
+	mi := &file_roomshard_v1_shard_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamEnd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamEnd) ProtoMessage() {}
+
+func (x *StreamEnd) ProtoReflect() protoreflect.Message {
+	mi := &file_roomshard_v1_shard_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamEnd.ProtoReflect.Descriptor instead.
+func (*StreamEnd) Descriptor() ([]byte, []int) {
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *StreamEnd) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *StreamEnd) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // CountConnectionsRequest asks for a room's socket count.
 type CountConnectionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1441,7 +1725,7 @@ type CountConnectionsRequest struct {
 
 func (x *CountConnectionsRequest) Reset() {
 	*x = CountConnectionsRequest{}
-	mi := &file_roomshard_v1_shard_proto_msgTypes[20]
+	mi := &file_roomshard_v1_shard_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1737,7 @@ func (x *CountConnectionsRequest) String() string {
 func (*CountConnectionsRequest) ProtoMessage() {}
 
 func (x *CountConnectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_roomshard_v1_shard_proto_msgTypes[20]
+	mi := &file_roomshard_v1_shard_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1750,7 @@ func (x *CountConnectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountConnectionsRequest.ProtoReflect.Descriptor instead.
 func (*CountConnectionsRequest) Descriptor() ([]byte, []int) {
-	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{20}
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CountConnectionsRequest) GetRoom() *RoomRef {
@@ -1495,7 +1779,7 @@ type CountConnectionsResponse struct {
 
 func (x *CountConnectionsResponse) Reset() {
 	*x = CountConnectionsResponse{}
-	mi := &file_roomshard_v1_shard_proto_msgTypes[21]
+	mi := &file_roomshard_v1_shard_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1791,7 @@ func (x *CountConnectionsResponse) String() string {
 func (*CountConnectionsResponse) ProtoMessage() {}
 
 func (x *CountConnectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_roomshard_v1_shard_proto_msgTypes[21]
+	mi := &file_roomshard_v1_shard_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1804,7 @@ func (x *CountConnectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountConnectionsResponse.ProtoReflect.Descriptor instead.
 func (*CountConnectionsResponse) Descriptor() ([]byte, []int) {
-	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{21}
+	return file_roomshard_v1_shard_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CountConnectionsResponse) GetConnections() int64 {
@@ -1638,15 +1922,33 @@ const file_roomshard_v1_shard_proto_rawDesc = "" +
 	"\x04tags\x18\x02 \x03(\tR\x04tags\"$\n" +
 	"\n" +
 	"RoomMoving\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"g\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"H\n" +
+	"\vLinkRequest\x129\n" +
+	"\astreams\x18\x01 \x03(\v2\x1f.roomshard.v1.LinkGatewayFramesR\astreams\"\x96\x01\n" +
+	"\x11LinkGatewayFrames\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\x04R\x06stream\x122\n" +
+	"\x06frames\x18\x02 \x03(\v2\x1a.roomshard.v1.GatewayFrameR\x06frames\x12\x1d\n" +
+	"\n" +
+	"half_close\x18\x03 \x01(\bR\thalfClose\x12\x16\n" +
+	"\x06cancel\x18\x04 \x01(\bR\x06cancel\"G\n" +
+	"\fLinkResponse\x127\n" +
+	"\astreams\x18\x01 \x03(\v2\x1d.roomshard.v1.LinkShardFramesR\astreams\"\x86\x01\n" +
+	"\x0fLinkShardFrames\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\x04R\x06stream\x120\n" +
+	"\x06frames\x18\x02 \x03(\v2\x18.roomshard.v1.ShardFrameR\x06frames\x12)\n" +
+	"\x03end\x18\x03 \x01(\v2\x17.roomshard.v1.StreamEndR\x03end\"9\n" +
+	"\tStreamEnd\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"g\n" +
 	"\x17CountConnectionsRequest\x12)\n" +
 	"\x04room\x18\x01 \x01(\v2\x15.roomshard.v1.RoomRefR\x04room\x12!\n" +
 	"\fring_version\x18\x02 \x01(\x04R\vringVersion\"p\n" +
 	"\x18CountConnectionsResponse\x12 \n" +
 	"\vconnections\x18\x01 \x01(\x03R\vconnections\x122\n" +
-	"\bredirect\x18\x02 \x01(\v2\x16.roomshard.v1.RedirectR\bredirect2\xb4\x01\n" +
+	"\bredirect\x18\x02 \x01(\v2\x16.roomshard.v1.RedirectR\bredirect2\xf7\x01\n" +
 	"\fShardService\x12A\n" +
-	"\x04Room\x12\x19.roomshard.v1.RoomRequest\x1a\x1a.roomshard.v1.RoomResponse(\x010\x01\x12a\n" +
+	"\x04Room\x12\x19.roomshard.v1.RoomRequest\x1a\x1a.roomshard.v1.RoomResponse(\x010\x01\x12A\n" +
+	"\x04Link\x12\x19.roomshard.v1.LinkRequest\x1a\x1a.roomshard.v1.LinkResponse(\x010\x01\x12a\n" +
 	"\x10CountConnections\x12%.roomshard.v1.CountConnectionsRequest\x1a&.roomshard.v1.CountConnectionsResponseB\xac\x01\n" +
 	"\x10com.roomshard.v1B\n" +
 	"ShardProtoP\x01Z;github.com/roomshard/roomshard/api/roomshard/v1;roomshardv1\xa2\x02\x03RXX\xaa\x02\fRoomshard.V1\xca\x02\fRoomshard\\V1\xe2\x02\x18Roomshard\\V1\\GPBMetadata\xea\x02\rRoomshard::V1b\x06proto3"
@@ -1663,7 +1965,7 @@ func file_roomshard_v1_shard_proto_rawDescGZIP() []byte {
 	return file_roomshard_v1_shard_proto_rawDescData
 }
 
-var file_roomshard_v1_shard_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_roomshard_v1_shard_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_roomshard_v1_shard_proto_goTypes = []any{
 	(*RoomRef)(nil),                  // 0: roomshard.v1.RoomRef
 	(*Socket)(nil),                   // 1: roomshard.v1.Socket
@@ -1685,8 +1987,13 @@ var file_roomshard_v1_shard_proto_goTypes = []any{
 	(*SetAutoResponse)(nil),          // 17: roomshard.v1.SetAutoResponse
 	(*SetTags)(nil),                  // 18: roomshard.v1.SetTags
 	(*RoomMoving)(nil),               // 19: roomshard.v1.RoomMoving
-	(*CountConnectionsRequest)(nil),  // 20: roomshard.v1.CountConnectionsRequest
-	(*CountConnectionsResponse)(nil), // 21: roomshard.v1.CountConnectionsResponse
+	(*LinkRequest)(nil),              // 20: roomshard.v1.LinkRequest
+	(*LinkGatewayFrames)(nil),        // 21: roomshard.v1.LinkGatewayFrames
+	(*LinkResponse)(nil),             // 22: roomshard.v1.LinkResponse
+	(*LinkShardFrames)(nil),          // 23: roomshard.v1.LinkShardFrames
+	(*StreamEnd)(nil),                // 24: roomshard.v1.StreamEnd
+	(*CountConnectionsRequest)(nil),  // 25: roomshard.v1.CountConnectionsRequest
+	(*CountConnectionsResponse)(nil), // 26: roomshard.v1.CountConnectionsResponse
 }
 var file_roomshard_v1_shard_proto_depIdxs = []int32{
 	3,  // 0: roomshard.v1.RoomRequest.frames:type_name -> roomshard.v1.GatewayFrame
@@ -1708,17 +2015,24 @@ var file_roomshard_v1_shard_proto_depIdxs = []int32{
 	17, // 16: roomshard.v1.ShardFrame.auto_response:type_name -> roomshard.v1.SetAutoResponse
 	18, // 17: roomshard.v1.ShardFrame.tags:type_name -> roomshard.v1.SetTags
 	19, // 18: roomshard.v1.ShardFrame.moving:type_name -> roomshard.v1.RoomMoving
-	0,  // 19: roomshard.v1.CountConnectionsRequest.room:type_name -> roomshard.v1.RoomRef
-	13, // 20: roomshard.v1.CountConnectionsResponse.redirect:type_name -> roomshard.v1.Redirect
-	2,  // 21: roomshard.v1.ShardService.Room:input_type -> roomshard.v1.RoomRequest
-	20, // 22: roomshard.v1.ShardService.CountConnections:input_type -> roomshard.v1.CountConnectionsRequest
-	10, // 23: roomshard.v1.ShardService.Room:output_type -> roomshard.v1.RoomResponse
-	21, // 24: roomshard.v1.ShardService.CountConnections:output_type -> roomshard.v1.CountConnectionsResponse
-	23, // [23:25] is the sub-list for method output_type
-	21, // [21:23] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	21, // 19: roomshard.v1.LinkRequest.streams:type_name -> roomshard.v1.LinkGatewayFrames
+	3,  // 20: roomshard.v1.LinkGatewayFrames.frames:type_name -> roomshard.v1.GatewayFrame
+	23, // 21: roomshard.v1.LinkResponse.streams:type_name -> roomshard.v1.LinkShardFrames
+	11, // 22: roomshard.v1.LinkShardFrames.frames:type_name -> roomshard.v1.ShardFrame
+	24, // 23: roomshard.v1.LinkShardFrames.end:type_name -> roomshard.v1.StreamEnd
+	0,  // 24: roomshard.v1.CountConnectionsRequest.room:type_name -> roomshard.v1.RoomRef
+	13, // 25: roomshard.v1.CountConnectionsResponse.redirect:type_name -> roomshard.v1.Redirect
+	2,  // 26: roomshard.v1.ShardService.Room:input_type -> roomshard.v1.RoomRequest
+	20, // 27: roomshard.v1.ShardService.Link:input_type -> roomshard.v1.LinkRequest
+	25, // 28: roomshard.v1.ShardService.CountConnections:input_type -> roomshard.v1.CountConnectionsRequest
+	10, // 29: roomshard.v1.ShardService.Room:output_type -> roomshard.v1.RoomResponse
+	22, // 30: roomshard.v1.ShardService.Link:output_type -> roomshard.v1.LinkResponse
+	26, // 31: roomshard.v1.ShardService.CountConnections:output_type -> roomshard.v1.CountConnectionsResponse
+	29, // [29:32] is the sub-list for method output_type
+	26, // [26:29] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_roomshard_v1_shard_proto_init() }
@@ -1750,7 +2064,7 @@ func file_roomshard_v1_shard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_roomshard_v1_shard_proto_rawDesc), len(file_roomshard_v1_shard_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ShardService_Room_FullMethodName             = "/roomshard.v1.ShardService/Room"
+	ShardService_Link_FullMethodName             = "/roomshard.v1.ShardService/Link"
 	ShardService_CountConnections_FullMethodName = "/roomshard.v1.ShardService/CountConnections"
 )
 
@@ -35,6 +36,15 @@ type ShardServiceClient interface {
 	// Frames in each direction are delivered in order. Either side may batch
 	// several frames into one message.
 	Room(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RoomRequest, RoomResponse], error)
+	// Link carries every room stream one gateway has with this shard over one
+	// gRPC stream, so a room costs neither side a gRPC stream or a goroutine
+	// while it is idle, and frames of many rooms share one message under load.
+	// Each room stream inside keeps Room's rules: its first frames hold
+	// OpenRoom, its frames are delivered in order in each direction, and it
+	// ends with a status of its own, which ends no other room stream.
+	// Gateways use Link; Room is the one-room form for tools and simple
+	// clients.
+	Link(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[LinkRequest, LinkResponse], error)
 	// CountConnections returns a room's socket count summed over all gateways.
 	CountConnections(ctx context.Context, in *CountConnectionsRequest, opts ...grpc.CallOption) (*CountConnectionsResponse, error)
 }
@@ -60,6 +70,19 @@ func (c *shardServiceClient) Room(ctx context.Context, opts ...grpc.CallOption) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ShardService_RoomClient = grpc.BidiStreamingClient[RoomRequest, RoomResponse]
 
+func (c *shardServiceClient) Link(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[LinkRequest, LinkResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ShardService_ServiceDesc.Streams[1], ShardService_Link_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LinkRequest, LinkResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ShardService_LinkClient = grpc.BidiStreamingClient[LinkRequest, LinkResponse]
+
 func (c *shardServiceClient) CountConnections(ctx context.Context, in *CountConnectionsRequest, opts ...grpc.CallOption) (*CountConnectionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CountConnectionsResponse)
@@ -82,6 +105,15 @@ type ShardServiceServer interface {
 	// Frames in each direction are delivered in order. Either side may batch
 	// several frames into one message.
 	Room(grpc.BidiStreamingServer[RoomRequest, RoomResponse]) error
+	// Link carries every room stream one gateway has with this shard over one
+	// gRPC stream, so a room costs neither side a gRPC stream or a goroutine
+	// while it is idle, and frames of many rooms share one message under load.
+	// Each room stream inside keeps Room's rules: its first frames hold
+	// OpenRoom, its frames are delivered in order in each direction, and it
+	// ends with a status of its own, which ends no other room stream.
+	// Gateways use Link; Room is the one-room form for tools and simple
+	// clients.
+	Link(grpc.BidiStreamingServer[LinkRequest, LinkResponse]) error
 	// CountConnections returns a room's socket count summed over all gateways.
 	CountConnections(context.Context, *CountConnectionsRequest) (*CountConnectionsResponse, error)
 	mustEmbedUnimplementedShardServiceServer()
@@ -96,6 +128,9 @@ type UnimplementedShardServiceServer struct{}
 
 func (UnimplementedShardServiceServer) Room(grpc.BidiStreamingServer[RoomRequest, RoomResponse]) error {
 	return status.Error(codes.Unimplemented, "method Room not implemented")
+}
+func (UnimplementedShardServiceServer) Link(grpc.BidiStreamingServer[LinkRequest, LinkResponse]) error {
+	return status.Error(codes.Unimplemented, "method Link not implemented")
 }
 func (UnimplementedShardServiceServer) CountConnections(context.Context, *CountConnectionsRequest) (*CountConnectionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountConnections not implemented")
@@ -127,6 +162,13 @@ func _ShardService_Room_Handler(srv interface{}, stream grpc.ServerStream) error
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ShardService_RoomServer = grpc.BidiStreamingServer[RoomRequest, RoomResponse]
+
+func _ShardService_Link_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ShardServiceServer).Link(&grpc.GenericServerStream[LinkRequest, LinkResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ShardService_LinkServer = grpc.BidiStreamingServer[LinkRequest, LinkResponse]
 
 func _ShardService_CountConnections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CountConnectionsRequest)
@@ -162,6 +204,12 @@ var ShardService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Room",
 			Handler:       _ShardService_Room_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Link",
+			Handler:       _ShardService_Link_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},
