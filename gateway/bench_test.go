@@ -147,16 +147,18 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)
 		defer handlers.Done()
-		conn, err := newUpgrader(DefaultHandshakeTimeout).Upgrade(w, r, nil)
+		own := &ownReader{ResponseWriter: w}
+		conn, err := newUpgrader(DefaultHandshakeTimeout).Upgrade(own, r, nil)
 		if err != nil {
 			return
 		}
-		c := newClient(uuid.NewString(), conn, limits, m)
-		go c.writeLoop()
+		c := newClient(uuid.NewString(), conn, &limits, m)
+		c.raw = newRawSocket(own.br, c.nc) // as serveSocket: writes in place
+		c.prepareRead()
 		joined <- c
-		c.readLoop(func([]byte, bool) bool { return true })
+		c.readLoop(false, func([]byte, bool) bool { return true }) // never parks: no resume
 		c.kill()
-		<-c.done
+		<-c.wait(&c.done)
 	}))
 	var conns []*websocket.Conn
 	for range sockets {
@@ -167,6 +169,7 @@ func newFanoutFixture(b *testing.B, sockets int) *fanoutFixture {
 		conns = append(conns, conn)
 		c := <-joined
 		fx.room.sockets[c.id] = &member{c: c}
+		c.batch = &fx.room.unwoken // as onJoin does
 		go func() {
 			for {
 				if _, _, err := conn.ReadMessage(); err != nil {

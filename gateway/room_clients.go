@@ -20,6 +20,7 @@ const (
 // onJoin adds a new client socket and announces it to the room.
 func (r *room) onJoin(c *client) {
 	m := &member{c: c}
+	c.batch = &r.unwoken // see client.signal
 	r.sockets[c.id] = m
 	r.send(&roomshardv1.GatewayFrame{Frame: &roomshardv1.GatewayFrame_Connected{
 		Connected: &roomshardv1.SocketConnected{Socket: m.socketInfo(false)}}})

@@ -11,16 +11,13 @@ import (
 	roomshardv1 "github.com/roomshard/roomshard/api/roomshard/v1"
 )
 
-// readBufferSize is each connection's read buffer. Small, because idle
-// connections dominate; a large message is read through it in pieces.
-const readBufferSize = 1024
-
 // newUpgrader returns the gateway's upgrader. The origin is checked before
 // Upgrade (so the 403 has our body); writes bypass gorilla's write buffer
-// (see frame), so the pool only serves the handshake.
+// (see frame), so the pool only serves gorilla's own close frames and an
+// idle connection holds no write buffer. ReadBufferSize 0 makes gorilla
+// adopt the hijacked reader, which ownReader sizes.
 func newUpgrader(handshakeTimeout time.Duration) *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:   readBufferSize,
 		WriteBufferSize:  256,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: handshakeTimeout,
@@ -44,18 +41,25 @@ func (g *Gateway) serveSocket(w http.ResponseWriter, r *http.Request, ref *rooms
 		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	conn, err := g.upgrader.Upgrade(w, r, nil)
+	own := &ownReader{ResponseWriter: w}
+	conn, err := g.upgrader.Upgrade(own, r, nil)
 	if err != nil {
 		release()
 		g.rooms.release(rm) // the upgrader answered the request
 		return
 	}
-	c := newClient(uuid.NewString(), conn, g.limits, g.metrics)
+	c := newClient(uuid.NewString(), conn, &g.limits, g.metrics)
 	c.identity = identity
-	go func() {
-		defer release()
-		g.runSocket(rm, c)
-	}()
+	c.raw = newRawSocket(own.br, c.nc)
+	// Everything but the read loop runs here, on net/http's goroutine, so
+	// the reader goroutine stays shallow (see readLoop).
+	g.metrics.connsOpen.Inc()
+	c.prepareRead()
+	if !rm.post(func() { rm.onJoin(c) }) {
+		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
+	}
+	c.resume = func() { g.runSocket(rm, c, release, true) }
+	go g.runSocket(rm, c, release, false)
 }
 
 // refuse answers an upgrade refused before the handshake with a one-line
@@ -65,21 +69,27 @@ func (g *Gateway) refuse(w http.ResponseWriter, no *refusal) {
 	http.Error(w, no.msg, no.status)
 }
 
-// runSocket is a client's reader goroutine. It starts the writer and waits
-// for it, so both have ended when it releases the room. Shutdown waits for
-// it through the room registry.
-func (g *Gateway) runSocket(rm *room, c *client) {
-	defer g.rooms.release(rm)
-	g.metrics.connsOpen.Inc()
-	defer g.metrics.connsOpen.Dec()
-	go c.writeLoop()
-
-	if !rm.post(func() { rm.onJoin(c) }) {
-		c.close(closeReq{code: websocket.CloseServiceRestart, reason: reasonRestarting})
-	}
-	end := c.readLoop(func(data []byte, binary bool) bool {
+// runSocket is a client's reader goroutine; resumed says the idle poller
+// started it (see readLoop). It returns when the client goes idle, its
+// socket parked, or when the read loop ends: it then waits for the
+// connection to finish (done), so no writer runs when it releases the
+// room. Shutdown waits for it through the room registry.
+func (g *Gateway) runSocket(rm *room, c *client, release func(), resumed bool) {
+	end, parked := c.readLoop(resumed, func(data []byte, binary bool) bool {
 		return rm.post(func() { rm.onMessage(c, data, binary) })
 	})
+	if parked {
+		return
+	}
+	g.endSocket(rm, c, end)
+	release()
+}
+
+// endSocket tells the room the client's reading ended and waits for the
+// connection to finish.
+func (g *Gateway) endSocket(rm *room, c *client, end readEnd) {
+	defer g.rooms.release(rm)
+	defer g.metrics.connsOpen.Dec()
 	if !rm.post(func() { rm.onGone(c, end) }) {
 		c.kill()
 	}
@@ -87,11 +97,12 @@ func (g *Gateway) runSocket(rm *room, c *client) {
 	// write timeout for queued frames and CloseWait for the close handshake.
 	bound := time.NewTimer(2*g.limits.closeWait + g.limits.writeTimeout)
 	defer bound.Stop()
+	done := c.wait(&c.done)
 	select {
-	case <-c.done:
+	case <-done:
 	case <-bound.C:
 		c.kill()
-		<-c.done
+		<-done
 	}
 	g.metrics.closed(c.finalCode())
 }

@@ -23,8 +23,7 @@ func TestInflightFramesCountAgainstSendQueue(t *testing.T) {
 		if err != nil {
 			return
 		}
-		c := newClient("c", conn, limits, newMetrics(prometheus.NewRegistry()))
-		go c.writeLoop()
+		c := newClient("c", conn, &limits, newMetrics(prometheus.NewRegistry()))
 		joined <- c
 	}))
 	defer srv.Close()
@@ -36,7 +35,7 @@ func TestInflightFramesCountAgainstSendQueue(t *testing.T) {
 	c := <-joined
 	defer func() {
 		c.kill()
-		<-c.done
+		<-c.wait(&c.done)
 	}()
 	// More than loopback's socket buffers hold: the writer takes it and
 	// blocks writing it.
