@@ -205,7 +205,9 @@ func (l *link) run(cc grpc.ClientConnInterface) {
 	}
 	// Recv tells why a broken Link broke (a failed Send only says EOF).
 	err = <-read
-	if !broken {
+	if broken {
+		l.ls.log.Info("link to shard broke; its rooms re-open", "addr", l.addr, "err", err)
+	} else {
 		err = ErrClosed
 	}
 	l.fail(err)

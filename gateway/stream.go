@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -130,14 +129,4 @@ func endError(end *roomshardv1.StreamEnd) error {
 		return nil
 	}
 	return status.Error(codes.Code(end.GetCode()), end.GetMessage())
-}
-
-// ctxDone reports whether ctx has ended, without waiting.
-func ctxDone(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
-		return true
-	default:
-		return false
-	}
 }
