@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,9 +38,17 @@ func waitFor(t testing.TB, what string, cond func() error) {
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // testConfig is a gateway on loopback with random ports and short timers.
+//
+// Each test cluster gossips under a key of its own. Tests run in parallel
+// and their memberlist ports are recycled: without it, a node of a test
+// that ended can still reach a port now held by another test's gateway,
+// merge the two clusters and move that test's rooms to its shard.
 func testConfig(name string) Config {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
 	return Config{
 		Name:                name,
+		GossipKey:           key,
 		HTTPAddr:            "127.0.0.1:0",
 		GRPCAddr:            "127.0.0.1:0",
 		GossipAddr:          "127.0.0.1:0",
@@ -80,6 +89,7 @@ func joinShard(t testing.TB, g *Gateway, f *fakeShard) {
 		Role:          roomshardv1.Role_ROLE_SHARD,
 		BindAddr:      "127.0.0.1:0",
 		Join:          []string{g.GossipAddr()},
+		GossipKey:     g.cfg.GossipKey,
 		GRPCAddr:      f.addr,
 		Namespaces:    []string{"broadcast=broadcast", "echo=echo"},
 		ProbeInterval: 200 * time.Millisecond,
